@@ -1,0 +1,92 @@
+"""Sign-up, JWT tokens, logout and the current user, as viewsets behind the API router."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from stocklab.schema import ERROR_RESPONSES
+
+from . import services
+from .serializers import LogoutSerializer, SignupSerializer, UserSerializer
+
+
+class AuthViewSet(viewsets.ViewSet):
+    """Accounts: sign up, log out, and who am I."""
+
+    def get_permissions(self):
+        if self.action == "signup":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_serializer_class(self):
+        return {"signup": SignupSerializer, "logout": LogoutSerializer}.get(self.action, UserSerializer)
+
+    @extend_schema(request=SignupSerializer, responses={201: UserSerializer, **ERROR_RESPONSES})
+    @action(detail=False, methods=["post"])
+    def signup(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LogoutSerializer, responses={204: OpenApiResponse(), **ERROR_RESPONSES})
+    @action(detail=False, methods=["post"])
+    def logout(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.refresh_token_revoke(refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: UserSerializer, **ERROR_RESPONSES})
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+class TokenViewSet(viewsets.ViewSet):
+    """JWT pairs: obtain with a password, refresh (rotating), verify."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    serializers = {
+        "create": jwt_serializers.TokenObtainPairSerializer,
+        "refresh": jwt_serializers.TokenRefreshSerializer,
+        "verify": jwt_serializers.TokenVerifySerializer,
+    }
+
+    def get_serializer_class(self):
+        return self.serializers[self.action]
+
+    def _validated(self, request):
+        serializer = self.get_serializer_class()(data=request.data, context={"request": request})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(serializer.validated_data)
+
+    @extend_schema(
+        request=jwt_serializers.TokenObtainPairSerializer,
+        responses={200: jwt_serializers.TokenObtainPairSerializer, **ERROR_RESPONSES},
+    )
+    def create(self, request):
+        return self._validated(request)
+
+    @extend_schema(
+        request=jwt_serializers.TokenRefreshSerializer,
+        responses={200: jwt_serializers.TokenRefreshSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=False, methods=["post"])
+    def refresh(self, request):
+        return self._validated(request)
+
+    @extend_schema(
+        request=jwt_serializers.TokenVerifySerializer, responses={200: OpenApiResponse(), **ERROR_RESPONSES}
+    )
+    @action(detail=False, methods=["post"])
+    def verify(self, request):
+        return self._validated(request)

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..fields import StrictEncryptedCharField, StrictEncryptedTextField
+
+
+class Mode(models.TextChoices):
+    MOCK = "mock", _("Mock trading")
+    REAL = "real", _("Real trading")
+
+
+class CredentialStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INVALID = "invalid", _("Keys refused by Kiwoom")
+    BLOCKED = "blocked", _("Refused for this IP or device")
+
+
+class KiwoomCredential(models.Model):
+    """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kiwoom_credentials"
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MOCK)
+    app_key = StrictEncryptedCharField(max_length=512)
+    app_secret = StrictEncryptedCharField(max_length=512)
+    access_token = StrictEncryptedTextField(blank=True, default="")
+    # SHA-256 of the key pair: tells a changed pair apart without decrypting anything.
+    key_fingerprint = models.CharField(max_length=64)
+    app_key_suffix = models.CharField(max_length=4, help_text=_("Last four characters of the app key."))
+    status = models.CharField(
+        max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE
+    )
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=32, blank=True, default="")
+    last_error_message = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "mode"], name="one_credential_per_user_and_mode")
+        ]
+        indexes = [models.Index(fields=["token_expires_at"], name="credential_token_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.mode} · …{self.app_key_suffix}"
+
+    @property
+    def masked_app_key(self) -> str:
+        return f"{'•' * 8}{self.app_key_suffix}"

@@ -1,0 +1,66 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .credentials import KiwoomCredential, Mode
+
+
+class OrderSide(models.TextChoices):
+    BUY = "buy", _("Buy")
+    SELL = "sell", _("Sell")
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    UNRESOLVED = "unresolved", _("Unresolved")
+    NOT_PLACED = "not_placed", _("Not placed")
+    PARTIALLY_FILLED = "partially_filled", _("Partially filled")
+    FILLED = "filled", _("Filled")
+    CANCELLED = "cancelled", _("Cancelled")
+    MODIFIED = "modified", _("Modified")
+
+
+class Order(models.Model):
+    """The ledger: every order attempt, written before anything is sent to Kiwoom."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders")
+    # The ledger outlives a disconnected credential.
+    credential = models.ForeignKey(
+        KiwoomCredential, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MOCK)
+    side = models.CharField(max_length=4, choices=OrderSide.choices)
+    stock_code = models.CharField(max_length=6)
+    stock_name = models.CharField(max_length=64, blank=True, default="")
+    quantity = models.PositiveBigIntegerField()
+    trade_type = models.CharField(max_length=2)
+    price = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    kiwoom_order_number = models.CharField(max_length=10, blank=True, default="")
+    kiwoom_code = models.CharField(max_length=32, blank=True, default="")
+    kiwoom_message = models.TextField(blank=True, default="")
+    filled_quantity = models.PositiveBigIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="one_order_per_idempotency_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.stock_code} x{self.quantity} ({self.status})"

@@ -1,0 +1,175 @@
+import re
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from . import kiwoom
+from .errors import explain
+from .models import KiwoomCredential, Mode, Order
+
+KST = ZoneInfo("Asia/Seoul")
+MAX_ORDER_QUANTITY = 10**9
+MAX_PRICE = 10**10
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A whole number given as a JSON integer or as a string of digits ("1", as the prototype sends)."""
+
+    default_error_messages = {"invalid": _('Enter a whole number, such as 10 or "10".')}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and re.fullmatch(r"\s*\d{1,15}\s*", data))
+        ):
+            self.fail("invalid")
+        return super().to_internal_value(int(data))
+
+
+class CredentialInputSerializer(serializers.Serializer):
+    app_key = serializers.CharField(max_length=256, trim_whitespace=True)
+    app_secret = serializers.CharField(max_length=256, trim_whitespace=True, style={"input_type": "password"})
+    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.MOCK)
+
+
+class CredentialErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField(help_text=_("Kiwoom's own message."))
+    explanation = serializers.CharField(help_text=_("What the error means, in plain words."))
+    at = serializers.DateTimeField()
+
+
+class CredentialStatusSerializer(serializers.Serializer):
+    """What a user may know of their connection: never the secret, the token or the full app key."""
+
+    connected = serializers.BooleanField()
+    mode = serializers.ChoiceField(choices=Mode.choices)
+    status = serializers.CharField(allow_null=True)
+    app_key_masked = serializers.CharField(allow_null=True)
+    key_fingerprint_suffix = serializers.CharField(allow_null=True)
+    token_expires_at = serializers.DateTimeField(allow_null=True, help_text=_("UTC."))
+    token_expires_at_kst = serializers.DateTimeField(allow_null=True, help_text=_("Korea time."))
+    last_refreshed_at = serializers.DateTimeField(allow_null=True)
+    last_error = CredentialErrorSerializer(allow_null=True)
+
+    @classmethod
+    def for_credential(cls, credential: KiwoomCredential | None, *, mode: str = Mode.MOCK) -> dict:
+        if credential is None:
+            data = dict.fromkeys(cls._declared_fields)
+            return cls({**data, "connected": False, "mode": mode}).data
+        expires = credential.token_expires_at
+        last_error = None
+        if credential.last_error_code:
+            last_error = {
+                "code": credential.last_error_code,
+                "message": credential.last_error_message,
+                "explanation": explain(credential.last_error_code),
+                "at": credential.last_error_at,
+            }
+        return cls(
+            {
+                "connected": True,
+                "mode": credential.mode,
+                "status": credential.status,
+                "app_key_masked": credential.masked_app_key,
+                "key_fingerprint_suffix": credential.key_fingerprint[-8:],
+                "token_expires_at": expires,
+                "token_expires_at_kst": expires.astimezone(KST) if expires else None,
+                "last_refreshed_at": credential.last_refreshed_at,
+                "last_error": last_error,
+            }
+        ).data
+
+
+class Rate(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class AccountSummarySerializer(serializers.Serializer):
+    total_purchase = serializers.IntegerField()
+    total_evaluation = serializers.IntegerField()
+    total_profit_loss = serializers.IntegerField()
+    total_return_rate = Rate()
+    estimated_deposit_asset = serializers.IntegerField()
+    deposit = serializers.IntegerField()
+    orderable_amount = serializers.IntegerField()
+
+
+class HoldingSerializer(serializers.Serializer):
+    stock_code = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    tradable_quantity = serializers.IntegerField()
+    average_price = serializers.IntegerField()
+    current_price = serializers.IntegerField()
+    purchase_amount = serializers.IntegerField()
+    evaluation_amount = serializers.IntegerField()
+    profit_loss = serializers.IntegerField()
+    return_rate = Rate()
+    weight = Rate()
+
+
+class AccountBalanceSerializer(serializers.Serializer):
+    summary = AccountSummarySerializer()
+    holdings = HoldingSerializer(many=True)
+    fetched_at = serializers.DateTimeField()
+
+
+TRADE_TYPE_CHOICES = [(t.value, t.label) for t in kiwoom.TradeType]
+
+
+class OrderInputSerializer(serializers.Serializer):
+    stock_code = serializers.RegexField(
+        r"^\d{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
+    )
+    quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY)
+    trade_type = serializers.ChoiceField(
+        choices=TRADE_TYPE_CHOICES,
+        default=kiwoom.TradeType.MARKET.value,
+        help_text=_("Kiwoom's 매매구분 code: 0 limit, 3 market, ... Market (3) when omitted."),
+    )
+    price = WholeNumberField(
+        min_value=1,
+        max_value=MAX_PRICE,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "KRW per share; required exactly for the types that take a price (0, 5, 10, 20, 28, 62)."
+        ),
+    )
+
+    def validate(self, attrs):
+        trade_type = kiwoom.TradeType(attrs["trade_type"])
+        price = attrs.get("price")
+        if trade_type.requires_price and price is None:
+            raise serializers.ValidationError({"price": _("This order type needs a price.")})
+        if not trade_type.requires_price and price is not None:
+            raise serializers.ValidationError({"price": _("This order type takes no price; leave it out.")})
+        attrs["price"] = price
+        return attrs
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    order_number = serializers.CharField(source="kiwoom_order_number")
+    ordered_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "order_number",
+            "side",
+            "stock_code",
+            "stock_name",
+            "quantity",
+            "trade_type",
+            "price",
+            "status",
+            "filled_quantity",
+            "kiwoom_code",
+            "kiwoom_message",
+            "ordered_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

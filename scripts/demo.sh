@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set everything up and run StockLab on embedded defaults: SQLite, the Kiwoom simulator, a demo user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh requirements.txt
+
+export DJANGO_SETTINGS_MODULE=stocklab.settings.local
+SIM_PORT="${SIM_PORT:-8700}"
+WEB_PORT="${WEB_PORT:-8000}"
+export KIWOOM_MOCK_BASE_URL="http://127.0.0.1:${SIM_PORT}"
+mkdir -p var/celery var/celery-processed
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+.venv/bin/python manage.py migrate --noinput >/dev/null
+.venv/bin/python -m kiwoom_sim --host 127.0.0.1 --port "$SIM_PORT" --seed 7 &
+pids+=($!)
+.venv/bin/python manage.py demo_setup --wait-for-simulator 30
+.venv/bin/celery -A stocklab worker --beat --loglevel WARNING --concurrency 1 &
+pids+=($!)
+echo
+echo "  StockLab is running:   http://127.0.0.1:${WEB_PORT}/"
+echo "  Log in as:             demo / stocklab-demo   (demo Kiwoom keys already connected)"
+echo "  API docs:              http://127.0.0.1:${WEB_PORT}/api/docs/"
+echo "  Admin:                 http://127.0.0.1:${WEB_PORT}/admin/   (admin / stocklab-admin)"
+echo "  Kiwoom simulator:      ${KIWOOM_MOCK_BASE_URL}"
+echo
+.venv/bin/python manage.py runserver "127.0.0.1:${WEB_PORT}" &
+pids+=($!)
+wait -n "${pids[@]}"

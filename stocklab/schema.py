@@ -1,0 +1,29 @@
+"""OpenAPI pieces shared by every endpoint: the error body and the errors any authenticated call can get."""
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(help_text="Stable snake_case error code, e.g. `kiwoom_not_connected`."),
+        "detail": serializers.CharField(help_text="What went wrong, in words a person can act on."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Per-field messages (`invalid_input` only).",
+        ),
+        "kiwoom_code": serializers.CharField(required=False, help_text="Kiwoom's own code, e.g. `RC4003`."),
+        "kiwoom_message": serializers.CharField(required=False, help_text="Kiwoom's own message."),
+    },
+)
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+ERROR_RESPONSES = {
+    400: error("`invalid_input` (with per-field `errors`) or `malformed_request`."),
+    401: error("`not_authenticated` or `token_not_valid`; carries `WWW-Authenticate: Bearer`."),
+}

@@ -1,0 +1,200 @@
+"""Settings shared by every environment; the environment is read here, once, through django-environ."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -------------------------------------------------------------------------------------------------
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+# Old secret keys stay here while credentials are re-encrypted (see README, "Rotating the encryption key").
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "accounts",
+    "brokerage",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "stocklab.urls"
+WSGI_APPLICATION = "stocklab.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data -------------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False  # views must not hold a transaction across a Kiwoom call
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # Embedded defaults: one process-local cache, enough for the single-process demo.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Encrypted fields (django-fernet-encrypted-fields) ----------------------------------------------------
+# Keys are derived from SECRET_KEY (+ fallbacks) and each salt; the first salt encrypts, all of them decrypt.
+SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
+
+# --- Auth -------------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- I18n -------------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "ko"
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Seoul"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static -----------------------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- API --------------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # JWT first, so that 401 responses carry `WWW-Authenticate: Bearer`.
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "stocklab.errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "StockLab API",
+    "DESCRIPTION": "Kiwoom Securities accounts behind a multi-user website: credentials, balance and orders.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's assets ship in the sidecar package: nothing is fetched from a CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- Kiwoom -----------------------------------------------------------------------------------------------
+KIWOOM_MOCK_BASE_URL = env("KIWOOM_MOCK_BASE_URL", default="https://mockapi.kiwoom.com")
+KIWOOM_REAL_BASE_URL = env("KIWOOM_REAL_BASE_URL", default="https://api.kiwoom.com")
+KIWOOM_ALLOW_REAL = env.bool("KIWOOM_ALLOW_REAL", default=False)
+KIWOOM_CONNECT_TIMEOUT = env.float("KIWOOM_CONNECT_TIMEOUT", default=3.05)
+KIWOOM_READ_TIMEOUT = env.float("KIWOOM_READ_TIMEOUT", default=10.0)
+# A token that expires within this many seconds is replaced before use (Kiwoom's own helper uses 600 s).
+KIWOOM_TOKEN_REFRESH_MARGIN = env.int("KIWOOM_TOKEN_REFRESH_MARGIN", default=600)
+# The beat sweep: how often it runs, and how close to expiry a token must be to be refreshed by it.
+KIWOOM_TOKEN_SWEEP_INTERVAL = env.int("KIWOOM_TOKEN_SWEEP_INTERVAL", default=60)
+KIWOOM_TOKEN_SWEEP_WINDOW = env.int("KIWOOM_TOKEN_SWEEP_WINDOW", default=600)
+# Calls per second per credential and TR (PROTOCOL.md 1.7: mock 1/s, real 5/s); how long a caller may wait.
+KIWOOM_RATE_LIMIT_MOCK = env.float("KIWOOM_RATE_LIMIT_MOCK", default=1.0)
+KIWOOM_RATE_LIMIT_REAL = env.float("KIWOOM_RATE_LIMIT_REAL", default=5.0)
+KIWOOM_RATE_LIMIT_WAIT = env.float("KIWOOM_RATE_LIMIT_WAIT", default=2.0)
+# Balance requests of one user share one upstream fetch, reused for this many seconds.
+KIWOOM_BALANCE_COALESCING = env.bool("KIWOOM_BALANCE_COALESCING", default=True)
+KIWOOM_BALANCE_CACHE_SECONDS = env.float("KIWOOM_BALANCE_CACHE_SECONDS", default=2.0)
+# Pre-trade guardrails; operators can change the limits per user in the admin.
+ORDER_MAX_QUANTITY = env.int("ORDER_MAX_QUANTITY", default=10_000)
+ORDER_MAX_VALUE = env.int("ORDER_MAX_VALUE", default=100_000_000)
+ORDER_ENFORCE_TRADING_HOURS = env.bool("ORDER_ENFORCE_TRADING_HOURS", default=False)
+ORDER_RECONCILE_INTERVAL = env.int("ORDER_RECONCILE_INTERVAL", default=60)
+
+# --- Celery -----------------------------------------------------------------------------------------------
+# Without Redis (embedded defaults) the filesystem transport lets a separate worker and beat run serverless.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {}
+    if (REDIS_URL or not CELERY_BROKER_URL.startswith("filesystem"))
+    else {
+        "data_folder_in": str(BASE_DIR / "var" / "celery"),
+        "data_folder_out": str(BASE_DIR / "var" / "celery"),
+        "processed_folder": str(BASE_DIR / "var" / "celery-processed"),
+    }
+)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_SOFT_TIME_LIMIT = 45
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+}

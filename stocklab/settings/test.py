@@ -1,0 +1,15 @@
+"""Test settings: the machine's PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (as in CI)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("FIELD_ENCRYPTION_SALTS", "test-salt")
+
+from .base import *  # noqa: F403
+
+# Fast hashing: password security is not what these tests are about.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
