@@ -1,4 +1,15 @@
-from .credentials import CredentialStatus, KiwoomCredential, Mode
-from .orders import Order, OrderSide, OrderStatus
+from .credentials import CredentialStatus, KiwoomCredential, Mode, RefreshOutcome
+from .orders import Order, OrderKind, OrderSide, OrderStatus
+from .trading import TradingProfile
 
-__all__ = ["CredentialStatus", "KiwoomCredential", "Mode", "Order", "OrderSide", "OrderStatus"]
+__all__ = [
+    "CredentialStatus",
+    "KiwoomCredential",
+    "Mode",
+    "Order",
+    "OrderKind",
+    "OrderSide",
+    "OrderStatus",
+    "RefreshOutcome",
+    "TradingProfile",
+]

@@ -16,6 +16,14 @@ class CredentialStatus(models.TextChoices):
     BLOCKED = "blocked", _("Refused for this IP or device")
 
 
+class RefreshOutcome(models.TextChoices):
+    REFRESHED = "refreshed", _("Refreshed")
+    SAME_TOKEN = "same_token", _("Kiwoom returned the same token")
+    INVALID_KEYS = "invalid_keys", _("Keys refused")
+    DEVICE_REFUSED = "device_refused", _("IP or device refused")
+    FAILED = "failed", _("Kiwoom unreachable")
+
+
 class KiwoomCredential(models.Model):
     """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted."""
 
@@ -34,6 +42,10 @@ class KiwoomCredential(models.Model):
     )
     token_expires_at = models.DateTimeField(null=True, blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_refresh_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_refresh_outcome = models.CharField(
+        max_length=16, choices=RefreshOutcome.choices, blank=True, default=""
+    )
     last_error_code = models.CharField(max_length=32, blank=True, default="")
     last_error_message = models.TextField(blank=True, default="")
     last_error_at = models.DateTimeField(null=True, blank=True)

@@ -25,6 +25,12 @@ class OrderStatus(models.TextChoices):
     MODIFIED = "modified", _("Modified")
 
 
+class OrderKind(models.TextChoices):
+    NEW = "new", _("New order")
+    MODIFY = "modify", _("Modification")
+    CANCEL = "cancel", _("Cancellation")
+
+
 class Order(models.Model):
     """The ledger: every order attempt, written before anything is sent to Kiwoom."""
 
@@ -34,6 +40,11 @@ class Order(models.Model):
         KiwoomCredential, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MOCK)
+    kind = models.CharField(max_length=8, choices=OrderKind.choices, default=OrderKind.NEW)
+    # For a modification or cancellation: the ledger entry it acts on.
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     side = models.CharField(max_length=4, choices=OrderSide.choices)
     stock_code = models.CharField(max_length=6)
     stock_name = models.CharField(max_length=64, blank=True, default="")
@@ -45,10 +56,16 @@ class Order(models.Model):
     kiwoom_code = models.CharField(max_length=32, blank=True, default="")
     kiwoom_message = models.TextField(blank=True, default="")
     filled_quantity = models.PositiveBigIntegerField(default=0)
+    average_fill_price = models.PositiveBigIntegerField(null=True, blank=True)
+    cancelled_quantity = models.PositiveBigIntegerField(default=0)
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # SHA-256 of the order's parameters: a repeat of an idempotency key with other parameters is refused.
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     request_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    reconcile_attempts = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -60,7 +77,10 @@ class Order(models.Model):
                 name="one_order_per_idempotency_key",
             ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="order_user_recent")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_recent"),
+            models.Index(fields=["status"], name="order_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.side} {self.stock_code} x{self.quantity} ({self.status})"
