@@ -61,6 +61,10 @@ class TokenViewSet(viewsets.ViewSet):
     def get_serializer_class(self):
         return self.serializers[self.action]
 
+    def get_authenticate_header(self, request):
+        # No authenticators here, yet a refused password or token is still a 401 with a Bearer challenge.
+        return 'Bearer realm="api"'
+
     def _validated(self, request):
         serializer = self.get_serializer_class()(data=request.data, context={"request": request})
         try:

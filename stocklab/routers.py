@@ -9,7 +9,8 @@ class ApiRouter(SimpleRouter):
     """Collections: `{prefix}` (list, create) and `{prefix}/{id}` (retrieve), plus their actions."""
 
     def __init__(self) -> None:
-        super().__init__(trailing_slash=TRAILING_SLASH)
+        super().__init__()
+        self.trailing_slash = TRAILING_SLASH  # SimpleRouter only knows "/" or ""
 
 
 class SingletonRouter(SimpleRouter):
@@ -32,4 +33,5 @@ class SingletonRouter(SimpleRouter):
     ]
 
     def __init__(self) -> None:
-        super().__init__(trailing_slash=TRAILING_SLASH)
+        super().__init__()
+        self.trailing_slash = TRAILING_SLASH  # SimpleRouter only knows "/" or ""

@@ -1,7 +1,6 @@
 """Fixtures shared by every test: users, API clients, and the Kiwoom simulator over real HTTP."""
 
 import pytest
-from kiwoom_sim.testing import running_simulator
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -14,6 +13,8 @@ DEMO_APP_SECRET = "demoSecretKey0000000000000000001"
 @pytest.fixture(scope="session")
 def simulator():
     """One simulator for the session; a high rate limit so that only the tests about limits meet it."""
+    from kiwoom_sim.testing import running_simulator
+
     with running_simulator(rate_limit=1000, seed=1, auto_provision=True) as sim:
         yield sim
 
