@@ -10,3 +10,7 @@ os.environ.setdefault("KIWOOM_MOCK_BASE_URL", "http://127.0.0.1:8700")
 from .base import *  # noqa: F403
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)  # noqa: F405
+
+# Serve static files straight from the apps and static/ (no collectstatic needed outside production).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

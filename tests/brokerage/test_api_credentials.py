@@ -1,0 +1,163 @@
+"""Connecting Kiwoom keys: checked at Kiwoom first, stored encrypted, shown masked, revoked on the way out."""
+
+import pytest
+
+from brokerage.kiwoom import KiwoomClient, KiwoomInvalidToken
+from brokerage.models import KiwoomCredential
+from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET, bearer_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/kiwoom/credentials"
+
+
+def connect(client, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET):
+    return client.post(URL, {"app_key": app_key, "app_secret": app_secret}, format="json")
+
+
+class TestConnect:
+    def test_good_keys_are_stored_after_kiwoom_issues_a_token(self, user_api, user, kiwoom):
+        response = connect(user_api)
+
+        assert response.status_code == 201
+        body = response.json()
+        assert body["connected"] is True
+        assert body["mode"] == "mock"
+        assert body["app_key_masked"].endswith(DEMO_APP_KEY[-4:])
+        assert kiwoom.control.stats()["calls"].get("au10001") == 1
+        credential = KiwoomCredential.objects.get(user=user)
+        assert credential.app_key == DEMO_APP_KEY
+        assert credential.token_expires_at is not None
+
+    def test_refused_keys_store_nothing_and_carry_kiwooms_message(self, user_api, user, kiwoom):
+        response = connect(user_api, app_secret="wrong-secret")
+
+        assert response.status_code == 400
+        body = response.json()
+        assert body["code"] == "kiwoom_invalid_credentials"
+        assert body["kiwoom_code"] == "8001"
+        assert "App Key" in body["kiwoom_message"]
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+
+    def test_unreachable_kiwoom_is_503_and_stores_nothing(self, user_api, user, settings):
+        settings.KIWOOM_MOCK_BASE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens
+
+        response = connect(user_api)
+
+        assert response.status_code == 503
+        assert response.json()["code"] == "kiwoom_unavailable"
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+
+    @pytest.mark.parametrize(
+        "body, field",
+        [
+            ({"app_secret": "x"}, "app_key"),
+            ({"app_key": "x"}, "app_secret"),
+            ({"app_key": " ", "app_secret": "x"}, "app_key"),
+        ],
+    )
+    def test_missing_fields_are_named_and_kiwoom_is_not_called(self, user_api, kiwoom, body, field):
+        response = user_api.post(URL, body, format="json")
+
+        assert response.status_code == 400
+        assert field in response.json()["errors"]
+        assert "au10001" not in kiwoom.control.stats()["calls"]
+
+    def test_real_mode_is_refused_unless_the_site_allows_it(self, user_api, kiwoom, settings):
+        settings.KIWOOM_ALLOW_REAL = False
+
+        response = user_api.post(
+            URL, {"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET, "mode": "real"}, format="json"
+        )
+
+        assert response.status_code == 403
+        assert response.json()["code"] == "real_trading_disabled"
+
+    def test_replacing_keys_revokes_the_old_token(self, user_api, user, kiwoom):
+        connect(user_api)
+        old_token = KiwoomCredential.objects.get(user=user).access_token
+        kiwoom.control.add_account(
+            app_key="otherAppKey000000000000000000002", secret="otherSecret02", cash=5_000_000
+        )
+
+        response = connect(user_api, app_key="otherAppKey000000000000000000002", app_secret="otherSecret02")
+
+        assert response.status_code == 201
+        credential = KiwoomCredential.objects.get(user=user)
+        assert credential.access_token != old_token
+        assert credential.app_key_suffix == "0002"
+        assert kiwoom.control.stats()["calls"].get("au10002") == 1
+
+
+class TestStatus:
+    def test_not_connected(self, user_api):
+        body = user_api.get(f"{URL}/status").json()
+
+        assert body["connected"] is False
+        assert body["app_key_masked"] is None
+
+    def test_connected_status_never_shows_a_secret(self, connected_api, user):
+        response = connected_api.get(f"{URL}/status")
+
+        credential = KiwoomCredential.objects.get(user=user)
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert DEMO_APP_KEY not in text
+        assert DEMO_APP_SECRET not in text
+        assert credential.access_token not in text
+        body = response.json()
+        assert body["key_fingerprint_suffix"] == credential.key_fingerprint[-8:]
+        assert body["token_expires_at"].endswith("Z") or body["token_expires_at"].endswith("+00:00")
+        assert body["token_expires_at_kst"].endswith("+09:00")
+        assert body["last_error"] is None
+
+    def test_the_last_error_is_explained_in_plain_words(self, connected_api, user):
+        KiwoomCredential.objects.filter(user=user).update(
+            last_error_code="8050", last_error_message="지정단말기 인증에 실패했습니다"
+        )
+
+        error = connected_api.get(f"{URL}/status", HTTP_ACCEPT_LANGUAGE="en").json()["last_error"]
+
+        assert error["code"] == "8050"
+        assert error["message"] == "지정단말기 인증에 실패했습니다"
+        assert "IP address is not registered" in error["explanation"]
+
+
+class TestDisconnect:
+    def test_revokes_at_kiwoom_and_deletes_the_secrets(self, connected_api, user, kiwoom):
+        token = KiwoomCredential.objects.get(user=user).access_token
+
+        response = connected_api.delete(URL)
+
+        assert response.status_code == 204
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+        assert kiwoom.control.stats()["calls"].get("au10002") == 1
+        with pytest.raises(KiwoomInvalidToken):
+            KiwoomClient(kiwoom.base_url).get_balance(token)
+        assert connected_api.get("/api/v1/kiwoom/account/balance").json()["code"] == "kiwoom_not_connected"
+
+    def test_disconnecting_when_not_connected_is_harmless(self, user_api):
+        assert user_api.delete(URL).status_code == 204
+
+    def test_disconnect_succeeds_when_kiwoom_is_down(self, connected_api, user, settings):
+        settings.KIWOOM_MOCK_BASE_URL = "http://127.0.0.1:9"
+
+        assert connected_api.delete(URL).status_code == 204
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+
+
+class TestIsolation:
+    def test_another_user_sees_nothing_of_mine(self, connected_api, kiwoom):
+        stranger = bearer_client(UserFactory())
+
+        assert stranger.get(f"{URL}/status").json()["connected"] is False
+        assert stranger.get("/api/v1/kiwoom/account/balance").status_code == 409
+        assert stranger.delete(URL).status_code == 204
+        assert connected_api.get(f"{URL}/status").json()["connected"] is True
+
+    def test_anonymous_callers_get_401_with_a_bearer_challenge(self, api):
+        for method, path in [("post", URL), ("get", f"{URL}/status"), ("delete", URL)]:
+            response = getattr(api, method)(path)
+            assert response.status_code == 401
+            assert response["WWW-Authenticate"].startswith("Bearer")

@@ -1,0 +1,77 @@
+"""Secrets at rest: encrypted in the database, and never handed back as ciphertext."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from brokerage.fields import DecryptionError
+from brokerage.models import KiwoomCredential
+from tests.factories import KiwoomCredentialFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def raw_row(pk: int) -> tuple[str, str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT app_key, app_secret, access_token FROM brokerage_kiwoomcredential WHERE id = %s", [pk]
+        )
+        return cursor.fetchone()
+
+
+def test_the_raw_row_holds_no_plaintext_key_secret_or_token():
+    credential = KiwoomCredentialFactory()
+
+    row = raw_row(credential.pk)
+
+    for plaintext, stored in zip(
+        [credential.app_key, credential.app_secret, credential.access_token], row, strict=True
+    ):
+        assert plaintext not in stored
+        assert stored.startswith("gAAAA")  # a Fernet token
+
+
+def test_values_round_trip_through_the_database():
+    credential = KiwoomCredentialFactory(app_secret="s3cr3t-value")
+
+    assert KiwoomCredential.objects.get(pk=credential.pk).app_secret == "s3cr3t-value"
+
+
+def test_a_changed_key_raises_instead_of_returning_ciphertext(settings):
+    credential = KiwoomCredentialFactory()
+    _forget_derived_keys()
+    settings.SALT_KEY = ["a-different-salt"]
+
+    try:
+        with pytest.raises(DecryptionError, match="FIELD_ENCRYPTION_SALTS"):
+            KiwoomCredential.objects.get(pk=credential.pk)
+    finally:
+        _forget_derived_keys()
+
+
+def test_rotation_re_encrypts_with_the_new_salt_while_the_old_one_still_decrypts(settings):
+    credential = KiwoomCredentialFactory(app_secret="keep-me")
+    before = raw_row(credential.pk)
+    old_salts = list(settings.SALT_KEY)
+    settings.SALT_KEY = ["the-new-salt", *old_salts]
+    _forget_derived_keys()
+    try:
+        call_command("reencrypt_credentials", stdout=io.StringIO())
+        after = raw_row(credential.pk)
+        settings.SALT_KEY = ["the-new-salt"]
+        _forget_derived_keys()
+
+        assert after[1] != before[1]
+        assert KiwoomCredential.objects.get(pk=credential.pk).app_secret == "keep-me"
+    finally:
+        settings.SALT_KEY = old_salts
+        _forget_derived_keys()
+
+
+def _forget_derived_keys() -> None:
+    """The fields cache the keys they derive from the settings; drop them after the settings change."""
+    for field in KiwoomCredential._meta.fields:
+        for name in ("keys", "f"):
+            field.__dict__.pop(name, None)

@@ -1,0 +1,68 @@
+"""The API documents itself: an OpenAPI 3 schema, Swagger UI served locally, the browsable API."""
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = [
+    ("/api/v1/auth/signup", "post"),
+    ("/api/v1/auth/token", "post"),
+    ("/api/v1/auth/token/refresh", "post"),
+    ("/api/v1/auth/token/verify", "post"),
+    ("/api/v1/auth/logout", "post"),
+    ("/api/v1/auth/me", "get"),
+    ("/api/v1/kiwoom/credentials", "post"),
+    ("/api/v1/kiwoom/credentials", "delete"),
+    ("/api/v1/kiwoom/credentials/status", "get"),
+    ("/api/v1/kiwoom/account/balance", "get"),
+    ("/api/v1/kiwoom/order/buy", "post"),
+    ("/api/v1/kiwoom/order/sell", "post"),
+]
+
+
+@pytest.fixture
+def schema(api):
+    response = api.get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def find_operation(schema, path, method):
+    for candidate, operations in schema["paths"].items():
+        if candidate.rstrip("/") == path and method in operations:
+            return operations[method]
+    raise AssertionError(f"{method.upper()} {path} is not in the schema")
+
+
+@pytest.mark.parametrize("path, method", ENDPOINTS)
+def test_every_endpoint_is_in_the_schema_with_its_errors(schema, path, method):
+    operation = find_operation(schema, path, method)
+
+    assert operation["responses"], path
+    assert any(code.startswith(("4", "5")) for code in operation["responses"]), f"{path} documents no error"
+
+
+def test_the_error_body_is_a_documented_component(schema):
+    error = schema["components"]["schemas"]["Error"]
+
+    assert {"code", "detail"} <= set(error["properties"])
+
+
+def test_swagger_ui_loads_nothing_from_a_cdn(api):
+    html = api.get("/api/docs/").content.decode()
+
+    assert "swagger-ui" in html
+    assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
+
+
+def test_the_browsable_api_renders_for_a_logged_in_user(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+
+    response = client.get("/api/v1/kiwoom/credentials/status", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert b"Credential" in response.content

@@ -1,0 +1,79 @@
+"""Configuration stays consistent: settings, .env.example and docker-compose.yml name the same variables."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS_FILES = sorted((ROOT / "stocklab" / "settings").glob("*.py"))
+
+
+def variables_read_by_settings() -> set[str]:
+    pattern = re.compile(r"""env(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+    names = set()
+    for path in SETTINGS_FILES:
+        names |= set(pattern.findall(path.read_text()))
+    return names
+
+
+def variables_in_env_example() -> set[str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z][A-Z0-9_]*=", line)}
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_settings_read_variables():
+    assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "KIWOOM_MOCK_BASE_URL"} <= variables_read_by_settings()
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    missing = variables_read_by_settings() - variables_in_env_example()
+
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_env_example_lists_nothing_the_settings_ignore():
+    unknown = variables_in_env_example() - variables_read_by_settings() - {"DJANGO_SETTINGS_MODULE"}
+
+    assert not unknown, f".env.example names unused {sorted(unknown)}"
+
+
+def test_compose_runs_every_service_the_site_needs():
+    services = compose()["services"]
+
+    assert {"db", "redis", "web", "worker", "beat", "simulator"} <= set(services)
+    assert "gunicorn" in services["web"]["command"]
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    assert "kiwoom_sim" in services["simulator"]["command"]
+
+
+def test_compose_sets_only_variables_the_settings_read():
+    allowed = variables_read_by_settings() | {"DJANGO_SETTINGS_MODULE"}
+    for name, service in compose()["services"].items():
+        if name in {"db", "redis", "simulator"}:
+            continue
+        unknown = set(service.get("environment", {})) - allowed
+        assert not unknown, f"{name} sets {sorted(unknown)}, which no setting reads"
+
+
+def test_compose_points_the_app_at_its_own_services():
+    web = compose()["services"]["web"]["environment"]
+
+    assert "@db:5432/" in web["DATABASE_URL"]
+    assert web["REDIS_URL"].startswith("redis://redis:6379")
+    assert web["DJANGO_SETTINGS_MODULE"] == "stocklab.settings.production"
+
+
+def test_production_settings_have_no_secret_defaults():
+    base = (ROOT / "stocklab" / "settings" / "base.py").read_text()
+
+    for name in ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_SALTS"]:
+        call = re.search(rf"""env(?:\.\w+)?\(\s*["']{name}["']([^)]*)\)""", base)
+        assert call, name
+        assert "default" not in call.group(1), f"{name} has a default in base settings"
+    assert 'env.db("DATABASE_URL")' in (ROOT / "stocklab" / "settings" / "production.py").read_text()
