@@ -1,0 +1,41 @@
+"""KRX price grid (호가가격단위) for stocks on KOSPI, KOSDAQ and KONEX, in force since 2023-01-25.
+
+ETFs, ETNs and ELWs trade on a 5-won grid instead; this module covers ordinary stocks only.
+"""
+
+from __future__ import annotations
+
+__all__ = ["is_on_tick", "tick_size"]
+
+# (upper bound exclusive, tick) in ascending order; prices at or above the last bound use 1,000 won.
+_BANDS: tuple[tuple[int, int], ...] = (
+    (2_000, 1),
+    (5_000, 5),
+    (20_000, 10),
+    (50_000, 50),
+    (200_000, 100),
+    (500_000, 500),
+)
+_TOP_TICK = 1_000
+
+
+def _check_price(price: int) -> None:
+    if isinstance(price, bool) or not isinstance(price, int):
+        raise TypeError("price must be an int (KRW)")
+    if price <= 0:
+        raise ValueError("price must be positive")
+
+
+def tick_size(price: int) -> int:
+    """The price step at `price`: 1 below 2,000; 5 to 5,000; 10 to 20,000; 50 to 50,000; 100 to 200,000;
+    500 to 500,000; 1,000 from 500,000 (each band includes its lower bound)."""
+    _check_price(price)
+    for upper, tick in _BANDS:
+        if price < upper:
+            return tick
+    return _TOP_TICK
+
+
+def is_on_tick(price: int) -> bool:
+    """True when `price` is a valid limit price on the grid (Kiwoom's mock rejects others with RC4003)."""
+    return price % tick_size(price) == 0
