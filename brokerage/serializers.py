@@ -1,4 +1,5 @@
 import re
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
@@ -47,8 +48,8 @@ class CredentialStatusSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
     app_key_masked = serializers.CharField(allow_null=True)
     key_fingerprint_suffix = serializers.CharField(allow_null=True)
-    token_expires_at = serializers.DateTimeField(allow_null=True, help_text=_("UTC."))
-    token_expires_at_kst = serializers.DateTimeField(allow_null=True, help_text=_("Korea time."))
+    token_expires_at = serializers.DateTimeField(allow_null=True, default_timezone=UTC, help_text=_("UTC."))
+    token_expires_at_kst = serializers.DateTimeField(allow_null=True, default_timezone=KST, help_text=_("Korea time."))
     last_refreshed_at = serializers.DateTimeField(allow_null=True)
     last_error = CredentialErrorSerializer(allow_null=True)
 
@@ -74,7 +75,7 @@ class CredentialStatusSerializer(serializers.Serializer):
                 "app_key_masked": credential.masked_app_key,
                 "key_fingerprint_suffix": credential.key_fingerprint[-8:],
                 "token_expires_at": expires,
-                "token_expires_at_kst": expires.astimezone(KST) if expires else None,
+                "token_expires_at_kst": expires,
                 "last_refreshed_at": credential.last_refreshed_at,
                 "last_error": last_error,
             }

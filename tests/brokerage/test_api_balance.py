@@ -85,7 +85,7 @@ class TestBalance:
             {"app_key": "manyHoldings0000000000000000003", "app_secret": "s3"},
             format="json",
         )
-        kiwoom.control.configure(page_size=3)
+        kiwoom.control.configure(holdings_page_size=3)
 
         body = user_api.get(URL).json()
 
