@@ -14,7 +14,7 @@ from . import services
 from .serializers import LogoutSerializer, SignupSerializer, UserSerializer
 
 
-class AuthViewSet(viewsets.ViewSet):
+class AuthViewSet(viewsets.GenericViewSet):
     """Accounts: sign up, log out, and who am I."""
 
     def get_permissions(self):
@@ -47,7 +47,7 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(UserSerializer(request.user).data)
 
 
-class TokenViewSet(viewsets.ViewSet):
+class TokenViewSet(viewsets.GenericViewSet):
     """JWT pairs: obtain with a password, refresh (rotating), verify."""
 
     permission_classes = [AllowAny]

@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +58,6 @@ def test_swagger_ui_loads_nothing_from_a_cdn(api):
 
 
 def test_the_browsable_api_renders_for_a_logged_in_user(user):
-    from django.test import Client
-
     client = Client()
     client.force_login(user)
 
@@ -66,3 +65,14 @@ def test_the_browsable_api_renders_for_a_logged_in_user(user):
 
     assert response.status_code == 200
     assert b"Credential" in response.content
+
+
+@pytest.mark.parametrize("path", sorted({path for path, _ in ENDPOINTS}))
+def test_every_endpoint_renders_in_the_browsable_api(user, path):
+    client = Client()
+    client.force_login(user)
+
+    response = client.get(path, HTTP_ACCEPT="text/html")
+
+    assert response.status_code in {200, 405, 409}, path
+    assert b"<html" in response.content.lower()
