@@ -22,7 +22,7 @@ pids+=($!)
 pids+=($!)
 echo
 echo "  StockLab is running:   http://127.0.0.1:${WEB_PORT}/"
-echo "  Log in as:             demo / stocklab-demo   (demo Kiwoom keys already connected)"
+echo "  Log in as:             demo / kiwoom-demo-2026   (demo Kiwoom keys already connected)"
 echo "  API docs:              http://127.0.0.1:${WEB_PORT}/api/docs/"
 echo "  Admin:                 http://127.0.0.1:${WEB_PORT}/admin/   (admin / stocklab-admin)"
 echo "  Kiwoom simulator:      ${KIWOOM_MOCK_BASE_URL}"

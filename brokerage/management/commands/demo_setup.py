@@ -13,7 +13,7 @@ from brokerage import services
 from brokerage.errors import KiwoomUnavailable
 
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "stocklab-demo"
+DEMO_PASSWORD = "kiwoom-demo-2026"
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "stocklab-admin"
 # The simulator's built-in demo account (kiwoom_sim/README.md).
@@ -30,10 +30,10 @@ class Command(BaseCommand):
     def handle(self, *args, wait_for_simulator: float, **options):
         self._wait_for(settings.KIWOOM_MOCK_BASE_URL, wait_for_simulator)
         user = User.objects.filter(username=DEMO_USERNAME).first() or user_create(
-            username=DEMO_USERNAME, email="demo@stocklab.local", password=DEMO_PASSWORD
+            username=DEMO_USERNAME, email="demo@example.com", password=DEMO_PASSWORD
         )
         if not User.objects.filter(username=ADMIN_USERNAME).exists():
-            User.objects.create_superuser(ADMIN_USERNAME, "admin@stocklab.local", ADMIN_PASSWORD)
+            User.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
         try:
             services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
         except KiwoomUnavailable as exc:
