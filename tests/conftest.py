@@ -10,6 +10,16 @@ DEMO_APP_KEY = "demoAppKey00000000000000000000001"
 DEMO_APP_SECRET = "demoSecretKey0000000000000000001"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (cached balances, rate-limit buckets) on the test Redis."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def simulator():
     """One simulator for the session; a high rate limit so that only the tests about limits meet it."""
@@ -25,6 +35,7 @@ def kiwoom(simulator, settings):
     simulator.control.reset()
     simulator.control.configure(rate_limit=1000)
     settings.KIWOOM_MOCK_BASE_URL = simulator.base_url
+    settings.KIWOOM_RATE_LIMIT_MOCK = 1000  # the simulator's limit: only the tests about limits meet ours
     return simulator
 
 
