@@ -172,13 +172,18 @@ def _bearer_token(request: web.Request) -> str:
     return parts[1]
 
 
-async def _read_json(request: web.Request, timeout: float) -> dict[str, Any]:
+async def _read_body(request: web.Request, timeout: float) -> bytes:
+    """The whole request body (413 when too big, 408 when it does not arrive within `timeout`)."""
     try:
-        raw = await asyncio.wait_for(request.read(), timeout)
+        return await asyncio.wait_for(request.read(), timeout)
     except web.HTTPRequestEntityTooLarge:
         raise bad_format("body", "요청 본문이 허용 크기를 초과했습니다", status=413) from None
     except TimeoutError:
         raise bad_format("body", "요청 본문을 제때 받지 못했습니다", status=408) from None
+
+
+def _parse_json(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object; an empty body is an empty object (its required fields then give 1511)."""
     if not raw.strip():
         return {}
     try:
@@ -191,6 +196,7 @@ async def _read_json(request: web.Request, timeout: float) -> dict[str, Any]:
 
 
 async def tr_endpoint(request: web.Request) -> web.StreamResponse:
+    """One TR call: route by path and `api-id`, apply faults and latency, then check and run the TR."""
     state = request.app[STATE]
     echoed = OAUTH_PATHS.get(request.path) or _header_api_id(request)
     if request.method != "POST":
@@ -211,7 +217,10 @@ async def tr_endpoint(request: web.Request) -> web.StreamResponse:
         if early is not None:
             return early
     try:
-        call = await _prepare_call(request, state, spec)
+        raw = await _read_body(request, state.config.body_timeout)
+        # Nothing is awaited from here to the answer: the token, its account and the book are checked and
+        # changed in one step, so a revoke, reset or expiry cannot slip in between.
+        call = _prepare_call(request, state, spec, raw)
         result = spec.handler(state, call)
     except KiwoomError as error:
         response_body, status, cont_yn, next_key = error.body(), error.status, "N", ""
@@ -236,8 +245,8 @@ def _fault_before(request: web.Request, state: SimState, fault: Fault, api_id: s
     return None
 
 
-async def _prepare_call(request: web.Request, state: SimState, spec: TrSpec) -> Call:
-    """Authenticate, rate-limit and parse: header and token errors come before body errors."""
+def _prepare_call(request: web.Request, state: SimState, spec: TrSpec, raw: bytes) -> Call:
+    """Authenticate, rate-limit and parse the body: header and token errors come before body errors."""
     call = Call(
         api_id=spec.api_id,
         body={},
@@ -254,7 +263,7 @@ async def _prepare_call(request: web.Request, state: SimState, spec: TrSpec) -> 
         if not state.limiter.allow(token_value, spec.api_id, state.settings.rate_limit):
             raise rate_limited(state.settings.rate_limit, spec.api_id)
         call.account = account
-    call.body = await _read_json(request, state.config.body_timeout)
+    call.body = _parse_json(raw)
     return call
 
 

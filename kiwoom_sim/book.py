@@ -515,12 +515,7 @@ class Engine:
 
     def modify(self, account: Account, orig_ord_no: str, code: str, qty: int, price: int) -> Order:
         """Move (part of) an open order to a new price under a new order number."""
-        self.sync()
-        stock = self._stock(code)
-        now = self.clock.now()
-        self._check_hours(now)
-        orig = self._live_original(account, orig_ord_no, code)
-        qty = self._resolve_qty(orig, qty)
+        stock, now, orig, qty = self._follow_up_checks(account, orig_ord_no, code, qty)
         if price <= 0:
             raise order_rejection("308003", "주문단가를 입력하십시요")
         self._check_price(stock, price)
@@ -532,57 +527,50 @@ class Engine:
             )
             if extra > 0 and extra > self.orderable_cash(account):
                 raise order_rejection("RC4025", "모의투자 매수증거금이 부족합니다.")
-        orig.open_qty -= qty
-        orig.moved_qty += qty
-        if not orig.open_qty:
-            self._unrest(orig)
-        order = Order(
-            ord_no=self._new_ord_no(),
-            account=account,
-            code=code,
-            name=stock.name,
-            side=orig.side,
-            trade_type=orig.trade_type,
-            qty=qty,
-            price=price,
-            kind="modify",
-            orig_ord_no=orig.ord_no,
-            root_ord_no=orig.root_ord_no,
-            placed_at=now,
-            limit=price,
-            open_qty=qty,
-            confirmed_at=now,
-        )
-        self._register(order)
-        self._emit_order(order, "확인", now)
+        order = self._follow_up(orig, "modify", qty, price, now)
         self._execute_on_entry(order, stock, now)
         return order
 
     def cancel(self, account: Account, orig_ord_no: str, code: str, qty: int) -> Order:
         """Cancel (part of) an open order; the cancel itself gets a new order number."""
+        _, now, orig, qty = self._follow_up_checks(account, orig_ord_no, code, qty)
+        return self._follow_up(orig, "cancel", qty, 0, now)
+
+    def _follow_up_checks(
+        self, account: Account, orig_ord_no: str, code: str, qty: int
+    ) -> tuple[Stock, datetime, Order, int]:
+        """What a modify and a cancel check alike: the stock, the session, a live original, the quantity."""
         self.sync()
         stock = self._stock(code)
         now = self.clock.now()
         self._check_hours(now)
         orig = self._live_original(account, orig_ord_no, code)
-        qty = self._resolve_qty(orig, qty)
+        return stock, now, orig, self._resolve_qty(orig, qty)
+
+    def _follow_up(self, orig: Order, kind: str, qty: int, price: int, now: datetime) -> Order:
+        """Take `qty` off the open original and enter the modify or cancel order that carries it."""
         orig.open_qty -= qty
-        orig.cancelled_qty += qty
+        if kind == "modify":
+            orig.moved_qty += qty
+        else:
+            orig.cancelled_qty += qty
         if not orig.open_qty:
             self._unrest(orig)
         order = Order(
             ord_no=self._new_ord_no(),
-            account=account,
-            code=code,
-            name=stock.name,
+            account=orig.account,
+            code=orig.code,
+            name=orig.name,
             side=orig.side,
             trade_type=orig.trade_type,
             qty=qty,
-            price=0,
-            kind="cancel",
+            price=price,
+            kind=kind,
             orig_ord_no=orig.ord_no,
             root_ord_no=orig.root_ord_no,
             placed_at=now,
+            limit=price,
+            open_qty=qty if kind == "modify" else 0,
             confirmed_at=now,
         )
         self._register(order)

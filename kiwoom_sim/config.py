@@ -62,6 +62,11 @@ class SimConfig:
             raise ValueError("step_seconds must be positive")
         if self.holdings_page_size < 1 or self.list_page_size < 1:
             raise ValueError("page sizes must be positive")
+        # A zero interval would PING in a busy loop and drop every socket at once.
+        if self.ws_ping_interval <= 0 or self.ws_login_timeout <= 0:
+            raise ValueError("ws_ping_interval and ws_login_timeout must be positive")
+        if self.ws_max_missed_pings < 1:
+            raise ValueError("ws_max_missed_pings must be at least 1")
 
     @classmethod
     def from_options(cls, **options: Any) -> SimConfig:

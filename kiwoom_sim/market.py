@@ -285,23 +285,25 @@ class Market:
     ) -> Stock:
         """Put a stock at `price` (pinned there while `hold`), with `liquidity` shares for resting orders.
 
-        Raises KeyError for an unknown code, ValueError for a price off the tick grid or outside the limits.
+        Raises KeyError for an unknown code, ValueError for a price off the tick grid or outside the limits
+        (and then changes nothing).
         """
         stock = self.stocks[code]
         target = self.current_step()
         if stock.step < target:
             self._catch_up(stock, target, None, None)
-        if base_price is not None:
-            if not on_tick_grid(base_price):
-                raise ValueError(f"base price {base_price} is not on the tick grid")
-            stock.base_price = base_price
-            stock.upper, stock.lower = price_limits(base_price)
+        if base_price is not None and not on_tick_grid(base_price):
+            raise ValueError(f"base price {base_price} is not on the tick grid")
+        upper, lower = (stock.upper, stock.lower) if base_price is None else price_limits(base_price)
         if not on_tick_grid(price):
             raise ValueError(f"price {price} is not on the tick grid (tick {tick_size(price)})")
-        if not stock.lower <= price <= stock.upper:
-            raise ValueError(f"price {price} is outside the daily limits {stock.lower}..{stock.upper}")
+        if not lower <= price <= upper:
+            raise ValueError(f"price {price} is outside the daily limits {lower}..{upper}")
         if liquidity is not None and liquidity < 0:
             raise ValueError("liquidity must not be negative")
+        if base_price is not None:
+            stock.base_price = base_price
+            stock.upper, stock.lower = upper, lower
         stock.price = price
         stock.high = max(stock.high, price)
         stock.low = min(stock.low, price)

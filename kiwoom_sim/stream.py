@@ -85,6 +85,9 @@ class StreamHub:
             del self.by_app_key[session.app_key]
 
     def login(self, session: StreamSession, app_key: str) -> None:
+        """Bind the session to `app_key` (and only to it), kicking another session of that key."""
+        if session.app_key is not None and self.by_app_key.get(session.app_key) is session:
+            del self.by_app_key[session.app_key]
         previous = self.by_app_key.get(app_key)
         if previous is not None and previous is not session:
             previous.send(SYSTEM_DUPLICATE)

@@ -28,10 +28,13 @@ class TokenStore:
         "new": a fresh token replaces it and the old one stops working.
         """
         current = self._latest.get(app_key)
-        if current is not None and current.expires_at > now and current.value in self._by_value:
-            if reissue_mode == "same":
+        if current is not None:
+            live = current.expires_at > now and current.value in self._by_value
+            if live and reissue_mode == "same":
                 return current
-            del self._by_value[current.value]
+            # Live, expired or revoked, the key's previous token is done: an expired one that nobody looks
+            # up again would otherwise stay here for ever, one more per key and re-issue.
+            self._by_value.pop(current.value, None)
         # 64 random bytes in URL-safe base64 are 86 characters, like Kiwoom's tokens.
         token = Token(secrets.token_urlsafe(64), app_key, now + timedelta(seconds=ttl))
         self._by_value[token.value] = token
@@ -49,6 +52,7 @@ class TokenStore:
         return token
 
     def revoke(self, value: str, app_key: str) -> bool:
+        """Kill a live token of `app_key`; False when there is no such token."""
         token = self._by_value.get(value)
         if token is None or token.app_key != app_key:
             return False
@@ -56,10 +60,12 @@ class TokenStore:
         return True
 
     def expire_all(self) -> int:
+        """Kill every token; the number killed."""
         count = len(self._by_value)
         self._by_value.clear()
         self._latest.clear()
         return count
 
     def __len__(self) -> int:
+        """Tokens held (live, or expired and not looked up since)."""
         return len(self._by_value)

@@ -176,7 +176,9 @@ def kt00001(engine: Engine, account: Account, today: date) -> dict[str, Any]:
 # kt00004 계좌평가현황요청 (3.2)
 
 
-def kt00004(engine: Engine, account: Account, rows: Sequence[Position]) -> tuple[dict[str, Any], list[dict]]:
+def kt00004(
+    engine: Engine, account: Account, rows: Sequence[Position]
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """Account valuation; with no daily or monthly snapshots kept, those columns are cumulative."""
     tot_pur = sum(p.pur_amt for p in rows)
     tot_est = sum(p.cur_price * p.qty for p in rows)

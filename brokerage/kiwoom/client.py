@@ -455,7 +455,7 @@ class KiwoomClient:
         self,
         path: str,
         api_id: str,
-        body: Mapping[str, object],
+        body: Mapping[str, str | int],
         *,
         token: str | None = None,
         cont_key: str | None = None,
@@ -511,7 +511,7 @@ class KiwoomClient:
         self,
         path: str,
         api_id: str,
-        body: Mapping[str, object],
+        body: Mapping[str, str | int],
         list_field: str,
         *,
         token: str,
@@ -572,9 +572,6 @@ class _Reader:
             return parse(self._raw(field))
         except (TypeError, ValueError) as exc:
             raise self.bad(field, f"is malformed ({exc})") from None
-
-    def has(self, field: str) -> bool:
-        return field in self._data
 
     def text(self, field: str) -> str:
         value = self._raw(field)
@@ -759,19 +756,9 @@ def _redact(text: str, hidden: tuple[str, ...]) -> str:
 # --- Argument checks --------------------------------------------------------------------------------------
 
 
-def _wire_body(body: Mapping[str, object]) -> dict[str, str]:
-    """Every body value as a JSON string (Kiwoom rejects numbers, reportedly with 1517); None -> ""."""
-    wire: dict[str, str] = {}
-    for key, value in body.items():
-        if value is None:
-            wire[key] = ""
-        elif isinstance(value, bool):
-            raise TypeError(f"body field {key} is a bool")
-        elif isinstance(value, (str, int, Decimal)):
-            wire[key] = value.value if isinstance(value, TradeType | OrderSide) else str(value)
-        else:
-            raise TypeError(f"body field {key} has an unsupported type {type(value).__name__}")
-    return wire
+def _wire_body(body: Mapping[str, str | int]) -> dict[str, str]:
+    """Every body value as a JSON string: Kiwoom rejects numbers (reportedly with 1517)."""
+    return {key: str(value) for key, value in body.items()}
 
 
 def _require_token(token: object) -> None:

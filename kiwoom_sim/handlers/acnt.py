@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import views
-from ..book import BUY, SELL, Order
+from ..book import BUY, SELL, Account, Order
 from ..protocol import (
     MSG_OK,
     MSG_QUERY_OK,
@@ -35,13 +38,12 @@ def kt00018(state: SimState, call: Call) -> TrResult:
             Field("dmst_stex_tp", True, 6, "choice", ("KRX", "NXT")),
         ),
     )
-    state.engine.sync()
-    account = call.owner
-    rows = views.positions(state.engine, account, state.clock.now().date())
-    summary, holdings = views.kt00018(account.cash, rows, state.fees)
-    chunk, cont_yn, next_key = page(holdings, state.settings.holdings_page_size, call)
-    summary["acnt_evlt_remn_indv_tot"] = list(chunk)
-    return TrResult(_ok(summary), cont_yn, next_key)
+    return _valuation(
+        state,
+        call,
+        "acnt_evlt_remn_indv_tot",
+        lambda account, rows: views.kt00018(account.cash, rows, state.fees),
+    )
 
 
 def kt00001(state: SimState, call: Call) -> TrResult:
@@ -58,12 +60,24 @@ def kt00004(state: SimState, call: Call) -> TrResult:
             Field("dmst_stex_tp", True, 6, "choice", ("KRX", "NXT")),
         ),
     )
+    return _valuation(
+        state, call, "stk_acnt_evlt_prst", lambda account, rows: views.kt00004(state.engine, account, rows)
+    )
+
+
+def _valuation(
+    state: SimState,
+    call: Call,
+    list_field: str,
+    build: Callable[[Account, list[views.Position]], tuple[dict[str, Any], list[dict[str, str]]]],
+) -> TrResult:
+    """kt00018 / kt00004: the summary of `build` on every page, its holding rows paged under `list_field`."""
     state.engine.sync()
     account = call.owner
     rows = views.positions(state.engine, account, state.clock.now().date())
-    summary, holdings = views.kt00004(state.engine, account, rows)
+    summary, holdings = build(account, rows)
     chunk, cont_yn, next_key = page(holdings, state.settings.holdings_page_size, call)
-    summary["stk_acnt_evlt_prst"] = list(chunk)
+    summary[list_field] = list(chunk)
     return TrResult(_ok(summary), cont_yn, next_key)
 
 

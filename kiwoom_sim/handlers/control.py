@@ -53,7 +53,7 @@ def _endpoint(func: ControlHandler) -> Callable[[web.Request], Awaitable[web.Str
             result = func(request.app[STATE], request, body)
         except ControlError as exc:
             return _json({"error": str(exc)}, exc.status)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:  # overflow: a clock beyond 9999
             return _json({"error": str(exc)}, 400)
         return _json(result if result is not None else {"ok": True})
 
@@ -144,16 +144,17 @@ def release_price(state: SimState, request: web.Request, body: dict[str, Any]) -
 def clock(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
     """Advance ({"advance": seconds}), jump ({"set": "YYYYMMDDHHMMSS"}) or (un)freeze the simulator clock."""
     if request.method == "POST":
+        # Check everything first: a refused request must not leave the clock half changed.
+        moment = parse_stamp(str(body["set"])) if "set" in body else None
+        seconds = body.get("advance", 0)
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise ControlError("advance must be a non-negative number of seconds")
         if "freeze" in body:
             state.clock.freeze(bool(body["freeze"]))
-        if "set" in body:
+        if moment is not None:
             # Setting the clock back leaves prices where they are until the clock passes them again.
-            state.clock.set(parse_stamp(str(body["set"])))
-        if "advance" in body:
-            seconds = body["advance"]
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-                raise ControlError("advance must be a non-negative number of seconds")
-            state.clock.advance(seconds)
+            state.clock.set(moment)
+        state.clock.advance(seconds)
         state.engine.sync()
     return _now(state)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..clock import format_stamp
 from ..protocol import MSG_OK, KiwoomError, auth_error, bad_format
 from ..state import SimState
@@ -22,6 +25,19 @@ def _key_pair(call: Call) -> tuple[str, str]:
     return app_key, secret
 
 
+@contextmanager
+def _counted(state: SimState, app_key: str, api_id: str) -> Iterator[None]:
+    """Count the call for `app_key` in the stats, refused or not, once the key has an account.
+
+    Keys without one are not counted: any string a client sends would otherwise stay in the stats for ever.
+    """
+    try:
+        yield
+    finally:
+        if app_key in state.engine.accounts:
+            state.stats.count_app_key(app_key, api_id)
+
+
 def issue_token(state: SimState, call: Call) -> TrResult:
     grant_type = _string(call, "grant_type")
     if not grant_type:
@@ -31,8 +47,8 @@ def issue_token(state: SimState, call: Call) -> TrResult:
     if grant_type != "client_credentials":
         raise auth_error(8012, "Access Token을 발급하는데 실패했습니다. grant_type의 값이 맞지 않습니다")
     app_key, secret = _key_pair(call)
-    state.stats.count_app_key(app_key, call.api_id)
-    state.authenticate(app_key, secret)
+    with _counted(state, app_key, call.api_id):
+        state.authenticate(app_key, secret)
     settings = state.settings
     token = state.tokens.issue(app_key, state.clock.now(), settings.token_ttl, settings.reissue_mode)
     return TrResult(
@@ -49,8 +65,8 @@ def issue_token(state: SimState, call: Call) -> TrResult:
 def revoke_token(state: SimState, call: Call) -> TrResult:
     app_key, secret = _key_pair(call)
     token = _string(call, "token")
-    state.stats.count_app_key(app_key, call.api_id)
-    state.authenticate(app_key, secret, provision=False)
+    with _counted(state, app_key, call.api_id):
+        state.authenticate(app_key, secret, provision=False)
     if not token:
         raise auth_error(8016, "Access Token을 폐기하는데 실패했습니다. 입력값에 Token이 들어오지 않았습니다")
     if not state.tokens.revoke(token, app_key):

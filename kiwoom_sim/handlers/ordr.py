@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..book import BUY, SELL, TRADE_TYPES
+from ..book import BUY, SELL, TRADE_TYPES, Order
 from ..protocol import Field, bad_format, not_on_mock, pad, validate_body
 from ..state import SimState
 from .common import Call, Handler, TrResult, TrSpec
@@ -74,16 +74,7 @@ def modify(state: SimState, call: Call) -> TrResult:
         _quantity(values, "mdfy_qty", allow_zero=True),
         int(values["mdfy_uv"]),
     )
-    return TrResult(
-        {
-            "ord_no": order.ord_no,
-            "base_orig_ord_no": order.root_ord_no,
-            "mdfy_qty": pad(order.qty, 12),
-            "dmst_stex_tp": "KRX",
-            "return_code": 0,
-            "return_msg": "모의투자 정정주문완료",
-        }
-    )
+    return _follow_up_ack(order, "mdfy_qty", "모의투자 정정주문완료")
 
 
 def cancel(state: SimState, call: Call) -> TrResult:
@@ -98,14 +89,19 @@ def cancel(state: SimState, call: Call) -> TrResult:
         values["stk_cd"],
         _quantity(values, "cncl_qty", allow_zero=True),
     )
+    return _follow_up_ack(order, "cncl_qty", "모의투자 취소주문완료")
+
+
+def _follow_up_ack(order: Order, qty_field: str, message: str) -> TrResult:
+    """A modify or cancel answer: new number, the chain's root, 12-wide quantity (PROTOCOL.md 4.4)."""
     return TrResult(
         {
             "ord_no": order.ord_no,
             "base_orig_ord_no": order.root_ord_no,
-            "cncl_qty": pad(order.qty, 12),
+            qty_field: pad(order.qty, 12),
             "dmst_stex_tp": "KRX",
             "return_code": 0,
-            "return_msg": "모의투자 취소주문완료",
+            "return_msg": message,
         }
     )
 

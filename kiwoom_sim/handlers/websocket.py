@@ -21,6 +21,7 @@ LOGIN_FAILED = {
 }
 LOGIN_OK = {"trnm": "LOGIN", "return_code": 0, "return_msg": "", "sor_yn": "Y"}
 MAX_FRAME_BYTES = 64 * 1024
+MAX_REGISTRATIONS = 10_000  # (item, type) pairs per socket
 
 
 def _parse(message: Any) -> dict[str, Any] | None:
@@ -50,7 +51,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
                     break
                 frame = _parse(message)
                 if frame is not None:
-                    _dispatch(session, frame)
+                    _dispatch(state, session, frame)
     finally:
         if pinger is not None:
             pinger.cancel()
@@ -77,6 +78,11 @@ async def _login(state: SimState, session: StreamSession) -> bool:
         session.send(SYSTEM_NO_LOGIN)
         session.close()
         return False
+    return _accept_login(state, session, frame)
+
+
+def _accept_login(state: SimState, session: StreamSession, frame: dict[str, Any]) -> bool:
+    """Check a LOGIN frame's token, on a fresh socket or again later: LOGIN_OK, or 805004 and a close."""
     value = frame.get("token")
     token = state.tokens.lookup(value, state.clock.now()) if isinstance(value, str) else None
     if token is None or token.app_key not in state.engine.accounts:
@@ -102,7 +108,8 @@ async def _ping_loop(state: SimState, session: StreamSession) -> None:
         session.send({"trnm": "PING"})
 
 
-def _dispatch(session: StreamSession, frame: dict[str, Any]) -> None:
+def _dispatch(state: SimState, session: StreamSession, frame: dict[str, Any]) -> None:
+    """Answer one frame of a logged-in socket."""
     trnm = frame.get("trnm")
     if trnm == "PING":
         session.awaiting_echo = False
@@ -110,7 +117,7 @@ def _dispatch(session: StreamSession, frame: dict[str, Any]) -> None:
     elif trnm in ("REG", "REMOVE"):
         session.send(_register(session, frame, remove=trnm == "REMOVE"))
     elif trnm == "LOGIN":
-        session.send(LOGIN_OK)  # already logged in on this socket
+        _accept_login(state, session, frame)
     # Other frames (condition search, unknown trnm) are not simulated and get no answer.
 
 
@@ -138,13 +145,20 @@ def _register(session: StreamSession, frame: dict[str, Any], remove: bool) -> di
             return {"trnm": trnm, "return_code": 1, "return_msg": "item/type 형식이 올바르지 않습니다"}
         pairs.update((item, type_code) for type_code in types for item in items or [""])
     group = str(frame.get("grp_no", "1"))
+    registered = session.registrations.get(group, set())
     if remove:
-        registered = session.registrations.get(group, set())
         for item, type_code in pairs:
             # Removing with an empty item drops the type for every item.
             registered -= {p for p in registered if p[1] == type_code and (not item or p[0] == item)}
     else:
-        if str(frame.get("refresh", "1")) == "0":
-            session.registrations[group] = set()
-        session.registrations.setdefault(group, set()).update(pairs)
+        kept = set() if str(frame.get("refresh", "1")) == "0" else registered
+        others = sum(len(r) for g, r in session.registrations.items() if g != group)
+        if others + len(kept | pairs) > MAX_REGISTRATIONS:
+            # Kiwoom's limit is undocumented; one is needed so a socket cannot grow without bound.
+            return {"trnm": trnm, "return_code": 1, "return_msg": "등록 종목수 초과"}
+        registered = kept | pairs
+    if registered:
+        session.registrations[group] = registered
+    else:
+        session.registrations.pop(group, None)
     return {"trnm": trnm, "return_code": 0, "return_msg": ""}

@@ -8,9 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from kiwoom_sim.__main__ import build_parser
+from kiwoom_sim.config import SimConfig
 from kiwoom_sim.testing import DEMO_APP_KEY, DEMO_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +65,20 @@ def test_bad_options_exit_with_2():
         timeout=30,
     )
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ws_ping_interval": 0},
+        {"ws_ping_interval": -1.0},
+        {"ws_max_missed_pings": 0},
+        {"ws_login_timeout": 0},
+    ],
+)
+def test_heartbeat_options_must_be_positive(options):
+    with pytest.raises(ValueError):
+        SimConfig(**options)
 
 
 def test_the_server_runs_with_its_options():

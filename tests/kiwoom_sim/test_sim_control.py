@@ -125,6 +125,15 @@ class TestPricesAndClock:
         with pytest.raises(SimControlError):
             sim.control.set_clock("2025-07-16")
 
+    @pytest.mark.parametrize(
+        "change",
+        [{"freeze": False, "set": "tomorrow"}, {"freeze": False, "advance": -5}, {"advance": 1e300}],
+    )
+    def test_a_refused_clock_change_changes_nothing(self, sim, change):
+        clock_url = sim.base_url + "/_sim/clock"
+        assert sim.http.post(clock_url, json=change, timeout=5).status_code == 400
+        assert sim.http.get(clock_url, timeout=5).json() == {"now": "20250715100000", "frozen": True}
+
     def test_a_new_day_makes_the_close_the_base_price(self, sim):
         sim.control.set_price("005930", 73_000)
         sim.control.set_clock("20250716090000")
@@ -163,6 +172,18 @@ class TestAccountsStatsOrders:
         assert stats["calls"] == {"kt00018": 3, "au10001": 1}
         assert stats["calls_by_app_key"] == {DEMO_APP_KEY: {"kt00018": 2, "au10001": 1}}
         assert sim.control.reset_stats() == {"calls": {}, "calls_by_app_key": {}}
+
+    def test_stats_keep_no_entry_for_keys_without_an_account(self, sim):
+        sim.control.reset_stats()
+        junk = "k" * 5_000  # longer than any app key: refused (8001) even with auto-provision
+        assert "[8001:" in sim.issue(junk, "secret").json()["return_msg"]
+        revoked = sim.post("/oauth2/revoke", {"appkey": junk, "secretkey": "secret", "token": "t"})
+        assert "[8001:" in revoked.json()["return_msg"]
+        assert "[8001:" in sim.issue(DEMO_APP_KEY, "wrong secret").json()["return_msg"]
+
+        stats = sim.control.stats()
+        assert stats["calls"] == {"au10001": 2, "au10002": 1}
+        assert stats["calls_by_app_key"] == {DEMO_APP_KEY: {"au10001": 1}}
 
     def test_orders_of_an_app_key(self, sim, token):
         market_buy(sim, token, 2)

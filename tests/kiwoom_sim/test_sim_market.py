@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import timedelta
 
@@ -143,6 +144,16 @@ class TestWalk:
             market.set_price("005930", 95_000)
         with pytest.raises(KeyError):
             market.set_price("999999", 1_000)
+
+    def test_a_refused_set_price_changes_nothing(self):
+        market, _ = frozen_market()
+        stock = market.stocks["005930"]
+        before = dataclasses.replace(stock)
+
+        with pytest.raises(ValueError, match="outside the daily limits"):
+            market.set_price("005930", 71_500, base_price=200_000, liquidity=5)
+
+        assert stock == before
 
 
 class TestClock:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import time
 from datetime import datetime, timedelta
 
+from kiwoom_sim.clock import KST
 from kiwoom_sim.config import SimConfig
 from kiwoom_sim.state import SimState
 from kiwoom_sim.testing import DEMO_APP_KEY, DEMO_SECRET, running_simulator
+from kiwoom_sim.tokens import TokenStore
 
 from .conftest import START, Kiwoom
 
@@ -152,6 +156,31 @@ class TestExpiryAndRevoke:
         assert sim.tr("kt00018", BALANCE, token).json()["return_code"] == 0
 
 
+class TestTokenCheckedWhenTheRequestIsComplete:
+    def test_a_token_revoked_while_an_order_body_is_in_flight_places_nothing(self, sim, token):
+        body = json.dumps(
+            {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "ord_uv": "", "trde_tp": "3"}
+        ).encode()
+        head = (
+            "POST /api/dostk/ordr HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n"
+            f"Content-Type: application/json;charset=UTF-8\r\napi-id: kt10000\r\n"
+            f"authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        host, port = sim.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as raw:
+            raw.sendall(head + body[:10])
+            time.sleep(0.3)  # the server has the headers and waits for the rest of the body
+            assert revoke(sim, token).json()["return_code"] == 0
+            raw.sendall(body[10:])
+            reply = b""
+            while chunk := raw.recv(65536):
+                reply += chunk
+
+        assert reply.startswith(b"HTTP/1.1 200")
+        assert json.loads(reply.partition(b"\r\n\r\n")[2]) == INVALID_TOKEN
+        assert sim.control.orders(DEMO_APP_KEY) == []
+
+
 class TestWhoMayLogIn:
     def test_auto_provision_creates_an_account_and_binds_the_secret(self, sim):
         token = sim.token("brandNewKey0001", "secretA")
@@ -195,3 +224,14 @@ class TestWhoMayLogIn:
         assert len(state.engine.accounts) == 10_001
         assert len({a.acnt_no for a in state.engine.accounts.values()}) == 10_001
         assert elapsed < 3.0
+
+
+class TestTokenStore:
+    def test_expired_tokens_do_not_pile_up_as_keys_renew_them(self):
+        store = TokenStore()
+        start = datetime(2025, 7, 15, 10, tzinfo=KST)
+        for day in range(100):
+            for key in ("keyA", "keyB"):
+                store.issue(key, start + timedelta(days=day), ttl=3600, reissue_mode="new")
+
+        assert len(store) == 2

@@ -59,6 +59,33 @@ class TestLogin:
         assert reply == examples["_websocket"]["login_fail"]
         assert after in ("CLOSE", "CLOSED", "CLOSING")
 
+    def test_a_later_login_with_a_bad_token_is_refused_too(self, sim, token, examples):
+        async def scenario():
+            async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_url) as ws:
+                first = await login(ws, token)
+                return first, await login(ws, "not-a-token"), await receive(ws)
+
+        first, second, after = run(scenario())
+        assert first == examples["_websocket"]["login_ok"]
+        assert second == examples["_websocket"]["login_fail"]
+        assert after in ("CLOSE", "CLOSED", "CLOSING")
+
+    def test_a_later_login_with_another_keys_token_moves_the_socket_to_that_account(self, sim, token):
+        other = sim.token("wsOtherKey", "wsOtherSecret")  # auto-provisioned
+
+        async def scenario():
+            async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_url) as ws:
+                await login(ws, token)
+                assert (await login(ws, other))["return_code"] == 0
+                await ws.send_json(REG_ACCOUNT)
+                await receive(ws)
+                sim.buy(token, "005930", 1, trde_tp="3")  # the first account's order: not for this socket
+                sim.buy(other, "005930", 1, trde_tp="3")
+                return await receive(ws)
+
+        frame = run(scenario())
+        assert frame["data"][0]["values"]["9201"] == sim.ok("ka00001", {}, other)["acctNo"]
+
     def test_an_expired_token_cannot_log_in(self, sim, token):
         sim.control.expire_tokens()
 
@@ -162,6 +189,30 @@ class TestRegistrationAndRealFrames:
         assert replies[:3] == [examples["_websocket"]["reg_ack"]] * 3
         assert replies[3] == {"trnm": "REMOVE", "return_code": 0, "return_msg": ""}
         assert [r["return_code"] for r in replies[4:]] == [1, 1]
+
+    def test_a_socket_holds_at_most_ten_thousand_registrations(self, sim, token):
+        def reg(group: str, first: int, refresh: str = "1") -> dict[str, Any]:
+            items = [f"{i:06d}" for i in range(first, first + 6_000)]
+            return {
+                "trnm": "REG",
+                "grp_no": group,
+                "refresh": refresh,
+                "data": [{"item": items, "type": ["0B"]}],
+            }
+
+        async def scenario():
+            async with aiohttp.ClientSession() as http, http.ws_connect(sim.ws_url) as ws:
+                await login(ws, token)
+                replies = []
+                for frame in (reg("1", 0), reg("2", 6_000), reg("1", 12_000, refresh="0"), reg("2", 18_000)):
+                    await ws.send_json(frame)
+                    replies.append(await receive(ws))
+                return replies
+
+        first, too_many, replaced, still_too_many = run(scenario())
+        assert first["return_code"] == 0 and replaced["return_code"] == 0
+        refused = {"trnm": "REG", "return_code": 1, "return_msg": "등록 종목수 초과"}
+        assert too_many == still_too_many == refused
 
     def test_order_accepted_filled_and_balance_frames(self, sim, token, examples):
         sim.control.set_price("005930", 71_500)
