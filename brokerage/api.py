@@ -1,20 +1,39 @@
-"""The prototype's six endpoints under /api/v1/kiwoom/, as viewsets that call a service or a selector."""
+"""The API under /api/v1/kiwoom/: credentials, the account, order entry and the order ledger.
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+Viewsets validate input, call one service or selector, and shape the answer; the work is in `services`.
+"""
+
+import logging
+from collections.abc import Callable
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from stocklab.schema import ERROR_RESPONSES, error
 
 from . import selectors, services
+from .errors import KiwoomApiError
+from .filters import OrderFilterSerializer
+from .models import Order
+from .models.orders import UNSETTLED_STATUSES
 from .serializers import (
     AccountBalanceSerializer,
+    AccountFillsSerializer,
     CredentialInputSerializer,
     CredentialStatusSerializer,
+    OrderCancelInputSerializer,
     OrderInputSerializer,
+    OrderModifyInputSerializer,
     OrderSerializer,
 )
+from .services.orders import IdempotencyKeyInFlight
+
+logger = logging.getLogger(__name__)
 
 KIWOOM_ERRORS = {
     **ERROR_RESPONSES,
@@ -69,8 +88,66 @@ class CredentialViewSet(viewsets.ViewSet):
         return Response(CredentialStatusSerializer.for_credential(credential))
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique string per intended order (a UUID). A repeat with the same key gets the first answer "
+        "(same status and body, header `Idempotent-Replayed: true`) and sends nothing to Kiwoom; a repeat "
+        "while the first is still being processed gets 409 `idempotency_key_in_flight`; the same key with "
+        "other parameters gets 422 `idempotency_key_reused`. Refusals before the order is written "
+        "(invalid input, guardrails) are not recorded: a repeat is checked afresh."
+    ),
+)
+
+ORDER_ENTRY_ERRORS = {
+    **KIWOOM_ERRORS,
+    400: error(
+        "`invalid_input` (per-field `errors`), `malformed_request`, `idempotency_key_invalid`, or "
+        "`kiwoom_unknown_symbol`."
+    ),
+    403: error("`real_trading_disabled`, `real_trading_not_enabled` or `kiwoom_ip_not_allowed`."),
+    409: error(
+        "`kiwoom_not_connected`, `market_closed` (outside the session of the trade type) or "
+        "`idempotency_key_in_flight`."
+    ),
+    422: error(
+        "A guardrail: `order_price_off_tick` (with `tick_size` and `nearest_prices`), "
+        "`order_price_out_of_band` (with `lower_limit`, `upper_limit`), `order_exchange_not_supported`, "
+        "`order_quantity_over_limit`, `order_value_over_limit` (with `limit`), "
+        "`order_confirmation_required`; `idempotency_key_reused`; or `kiwoom_order_rejected` with Kiwoom's "
+        "`kiwoom_code` and "
+        "`kiwoom_message` (and the ledger entry's `order_id`)."
+    ),
+    503: error(
+        "`kiwoom_unavailable`. With `order_status` `unresolved` the order may have reached Kiwoom: it is "
+        "reconciled (see `order_id`), never sent again. With `not_placed` nothing was sent."
+    ),
+}
+ORDER_CHANGE_ERRORS = {
+    **ORDER_ENTRY_ERRORS,
+    404: error("`not_found`: no such order of yours."),
+    409: error(
+        "`order_not_open` (only accepted or partially filled orders change), `order_not_modifiable`, "
+        "`kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
+    ),
+    422: error(
+        "`order_quantity_over_remainder`, a guardrail on the new terms (`order_price_off_tick`, "
+        "`order_price_out_of_band`, `order_quantity_over_limit`, `order_value_over_limit`, "
+        "`order_confirmation_required`), `idempotency_key_reused`, or `kiwoom_order_rejected` with "
+        "Kiwoom's code."
+    ),
+}
+REPLAYED = OpenApiResponse(
+    OrderSerializer,
+    description="A repeat of an Idempotency-Key whose first request stopped before answering: the entry now.",
+)
+
+
 class AccountViewSet(viewsets.ViewSet):
-    """The connected account's balance."""
+    """The connected account: balance and today's fills."""
 
     serializer_class = AccountBalanceSerializer
 
@@ -80,8 +157,55 @@ class AccountViewSet(viewsets.ViewSet):
         balance = services.account_balance_fetch(user=request.user)
         return Response(AccountBalanceSerializer(balance).data)
 
+    @extend_schema(
+        responses={200: AccountFillsSerializer, **KIWOOM_ERRORS},
+        summary="Today's fills (ka10076), one row per order, newest first",
+    )
+    @action(detail=False, methods=["get"], serializer_class=AccountFillsSerializer)
+    def fills(self, request):
+        fills = services.account_fills_fetch(user=request.user)
+        return Response(AccountFillsSerializer({"fills": fills, "fetched_at": timezone.now()}).data)
 
-class OrderEntryViewSet(viewsets.ViewSet):
+
+class IdempotentOrderMixin:
+    """Order writes honour an `Idempotency-Key` header: the first answer is recorded with the outcome and
+    replayed to repeats (see `services.orders`)."""
+
+    def respond_idempotently(
+        self,
+        request,
+        *,
+        action: str,
+        params: dict,
+        perform: Callable[[services.IdempotencyClaim | None], Order],
+    ) -> Response:
+        claim = services.idempotency_claim(
+            key=request.headers.get("Idempotency-Key"), action=action, params=params, answer=_created_answer
+        )
+        if claim is None:
+            status_code, body = _created_answer(perform(None))
+            return Response(body, status=status_code)
+        recorded = services.order_replay(user=request.user, claim=claim)
+        if recorded is None:
+            try:
+                order = perform(claim)
+            except services.IdempotencyKeyTaken:
+                # Another request reserved the key after our look-up: it is in flight, or has just answered.
+                recorded = services.order_replay(user=request.user, claim=claim)
+            else:
+                return Response(order.response_body, status=order.response_status)
+        if recorded is None:
+            raise IdempotencyKeyInFlight()
+        if recorded.status_code is None:  # its request stopped before answering: the entry as it is now
+            return Response(OrderSerializer(recorded.order).data, headers={"Idempotent-Replayed": "true"})
+        return Response(recorded.body, status=recorded.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def _created_answer(order: Order) -> tuple[int, dict]:
+    return status.HTTP_201_CREATED, OrderSerializer(order).data
+
+
+class OrderEntryViewSet(IdempotentOrderMixin, viewsets.ViewSet):
     """Buy and sell; the answer is the order's ledger entry."""
 
     serializer_class = OrderInputSerializer
@@ -89,17 +213,22 @@ class OrderEntryViewSet(viewsets.ViewSet):
     def _place(self, request, side: str) -> Response:
         serializer = OrderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.order_place(user=request.user, side=side, **serializer.validated_data)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        data = serializer.validated_data
+        return self.respond_idempotently(
+            request,
+            action=side,
+            params=data,
+            perform=lambda claim: services.order_place(
+                user=request.user, side=side, idempotency=claim, **data
+            ),
+        )
 
     @extend_schema(
         request=OrderInputSerializer,
-        responses={
-            201: OrderSerializer,
-            **KIWOOM_ERRORS,
-            422: error("`kiwoom_order_rejected` with Kiwoom's code."),
-        },
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_ENTRY_ERRORS},
         summary="Buy",
+        description="Checked by the guardrails, written to the ledger, then sent to Kiwoom (kt10000) once.",
     )
     @action(detail=False, methods=["post"])
     def buy(self, request):
@@ -107,13 +236,125 @@ class OrderEntryViewSet(viewsets.ViewSet):
 
     @extend_schema(
         request=OrderInputSerializer,
-        responses={
-            201: OrderSerializer,
-            **KIWOOM_ERRORS,
-            422: error("`kiwoom_order_rejected` with Kiwoom's code."),
-        },
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_ENTRY_ERRORS},
         summary="Sell",
+        description="Checked by the guardrails, written to the ledger, then sent to Kiwoom (kt10001) once.",
     )
     @action(detail=False, methods=["post"])
     def sell(self, request):
         return self._place(request, "sell")
+
+
+class OrderPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class OrderViewSet(
+    IdempotentOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The order ledger: every attempt and what became of it, brought up to date when looked at."""
+
+    serializer_class = OrderSerializer
+    pagination_class = OrderPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Order.objects.none()
+        if self.action != "list":
+            return selectors.order_list(user=self.request.user)
+        filters = OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.order_list(user=self.request.user, **filters.validated_data)
+
+    def get_serializer_class(self):
+        inputs = {"modify": OrderModifyInputSerializer, "cancel": OrderCancelInputSerializer}
+        return inputs.get(self.action, OrderSerializer)
+
+    @extend_schema(
+        parameters=[OrderFilterSerializer],
+        responses={200: OrderSerializer(many=True), **ERROR_RESPONSES},
+        summary="The order ledger, newest first (paginated)",
+        description="Open orders are first brought up to date with Kiwoom (ka10075, ka10076), and unresolved "
+        "ones reconciled; when Kiwoom cannot answer, the ledger is shown as it stands.",
+    )
+    def list(self, request, *args, **kwargs):
+        _sync_quietly(request.user)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={
+            200: OrderSerializer,
+            404: error("`not_found`: no such order of yours."),
+            **ERROR_RESPONSES,
+        },
+        summary="One ledger entry (brought up to date with Kiwoom when still open or unresolved)",
+    )
+    def retrieve(self, request, *args, **kwargs):
+        order = self.get_object()
+        if order.is_open or order.status in UNSETTLED_STATUSES:
+            _sync_quietly(request.user)
+            order.refresh_from_db()
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(
+        request=OrderCancelInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_CHANGE_ERRORS},
+        summary="Cancel the whole open remainder, or some shares of it (kt10003)",
+        description="Answers with the cancellation's own ledger entry (kind `cancel`, `parent` = this "
+        "order); the order becomes `cancelled` once nothing of it is left open.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        order = self.get_object()
+        serializer = OrderCancelInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self.respond_idempotently(
+            request,
+            action="cancel",
+            params={"order_id": order.pk, **data},
+            perform=lambda claim: services.order_cancel(order=order, idempotency=claim, **data),
+        )
+
+    @extend_schema(
+        request=OrderModifyInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_CHANGE_ERRORS},
+        summary="Move the open remainder, or some shares of it, to a new price (kt10002)",
+        description="Kiwoom gives the moved shares a new order number: the answer is that new ledger entry "
+        "(kind `modify`, `parent` = this order); the order becomes `modified` once nothing of it is left "
+        "open.",
+    )
+    @action(detail=True, methods=["post"])
+    def modify(self, request, pk=None):
+        order = self.get_object()
+        serializer = OrderModifyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return self.respond_idempotently(
+            request,
+            action="modify",
+            params={"order_id": order.pk, **data},
+            perform=lambda claim: services.order_modify(order=order, idempotency=claim, **data),
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderSerializer, 404: error("`not_found`: no such order of yours."), **KIWOOM_ERRORS},
+        summary="Reconcile now: match unresolved attempts at Kiwoom (kt00007, ka10075, ka10076) and sync",
+    )
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request, pk=None):
+        order = services.order_reconcile(order=self.get_object())
+        return Response(OrderSerializer(order).data)
+
+
+def _sync_quietly(user) -> None:
+    """Looking at orders brings them up to date; if Kiwoom cannot answer, the ledger is shown as it stands."""
+    try:
+        services.order_sync(user=user)
+    except KiwoomApiError as failure:
+        logger.warning("order sync of user %s failed: %s", user.pk, failure)

@@ -1,11 +1,19 @@
-"""Reads; every one of them is scoped to a user."""
+"""Reads; every one of them is scoped to a user (except the periodic task's `order_users_to_sync`)."""
 
-from django.db.models import QuerySet
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 from .errors import KiwoomNotConnected
-from .models import CredentialStatus, KiwoomCredential, Mode, Order
+from .models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus, TradingProfile
+from .models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
+
+KST = ZoneInfo("Asia/Seoul")
 
 
 def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | None:
@@ -20,9 +28,97 @@ def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCred
     return credential
 
 
-def order_list(*, user: User) -> QuerySet[Order]:
-    return Order.objects.filter(user=user)
+def credential_get_for_trading(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
+    """The user's usable credential with their trading profile (`trading_profile_of`) in the same query."""
+    credential = (
+        KiwoomCredential.objects.select_related("user__trading_profile").filter(user=user, mode=mode).first()
+    )
+    if credential is None or credential.status == CredentialStatus.INVALID:
+        raise KiwoomNotConnected()
+    return credential
+
+
+def trading_profile_find(*, user: User) -> TradingProfile | None:
+    return TradingProfile.objects.filter(user=user).first()
+
+
+def trading_profile_of(credential: KiwoomCredential) -> TradingProfile | None:
+    """The profile of the credential's user (loaded along by `credential_get_for_trading`), if any."""
+    try:
+        return credential.user.trading_profile
+    except TradingProfile.DoesNotExist:
+        return None
+
+
+def order_list(
+    *,
+    user: User,
+    status: str | None = None,
+    side: str | None = None,
+    stock_code: str | None = None,
+    mode: str | None = None,
+    kind: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Order]:
+    """The user's ledger, newest first; dates are Korea-time calendar days, both ends included."""
+    orders = Order.objects.filter(user=user)
+    exact = {"status": status, "side": side, "stock_code": stock_code, "mode": mode, "kind": kind}
+    orders = orders.filter(**{field: value for field, value in exact.items() if value})
+    if date_from is not None:
+        orders = orders.filter(created_at__gte=_kst_midnight(date_from))
+    if date_to is not None:
+        orders = orders.filter(created_at__lt=_kst_midnight(date_to + timedelta(days=1)))
+    return orders
 
 
 def order_get(*, user: User, order_id: int) -> Order | None:
-    return order_list(user=user).filter(pk=order_id).first()
+    return Order.objects.filter(user=user, pk=order_id).first()
+
+
+def order_find_by_idempotency_key(*, user: User, key: str) -> Order | None:
+    return Order.objects.filter(user=user, idempotency_key=key).first() if key else None
+
+
+# What the sync works on: open orders and modifications (a cancellation is done once accepted), and the
+# attempts whose fate is unknown.
+_TO_SYNC = Q(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY]) | Q(
+    status__in=UNSETTLED_STATUSES
+)
+
+
+def orders_to_sync(*, user: User) -> QuerySet[Order]:
+    return Order.objects.filter(_TO_SYNC, user=user).select_related("parent").order_by("created_at", "id")
+
+
+def order_numbers_claimed(*, user: User, mode: str, since: datetime, until: datetime) -> set[str]:
+    """Kiwoom order numbers already matched to a ledger entry of the user in a period (one trading day)."""
+    return set(
+        Order.objects.filter(user=user, mode=mode, created_at__gte=since, created_at__lt=until)
+        .exclude(kiwoom_order_number="")
+        .values_list("kiwoom_order_number", flat=True)
+    )
+
+
+def order_ids_by_number(*, user: User, mode: str, numbers: set[str], since: datetime) -> dict[str, int]:
+    """The ledger entries (ids) behind Kiwoom order numbers of the user since a moment."""
+    rows = Order.objects.filter(
+        user=user, mode=mode, kiwoom_order_number__in=numbers, created_at__gte=since
+    ).values_list("kiwoom_order_number", "id")
+    return dict(rows)
+
+
+def order_has_fresh_attempt(*, user: User, stock_code: str, side: str, since: datetime) -> bool:
+    """True while an attempt for the same stock and side is still in flight (pending since `since`)."""
+    return Order.objects.filter(
+        user=user, stock_code=stock_code, side=side, status=OrderStatus.PENDING, created_at__gte=since
+    ).exists()
+
+
+def order_users_to_sync() -> list[int]:
+    """For the periodic sync: ids of the users with open or unsettled orders."""
+    return list(Order.objects.filter(_TO_SYNC).order_by().values_list("user_id", flat=True).distinct())
+
+
+def _kst_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=KST)

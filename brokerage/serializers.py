@@ -8,6 +8,7 @@ from rest_framework import serializers
 from . import kiwoom
 from .errors import explain
 from .models import KiwoomCredential, Mode, Order
+from .models.orders import Exchange
 
 KST = ZoneInfo("Asia/Seoul")
 MAX_ORDER_QUANTITY = 10**9
@@ -49,7 +50,9 @@ class CredentialStatusSerializer(serializers.Serializer):
     app_key_masked = serializers.CharField(allow_null=True)
     key_fingerprint_suffix = serializers.CharField(allow_null=True)
     token_expires_at = serializers.DateTimeField(allow_null=True, default_timezone=UTC, help_text=_("UTC."))
-    token_expires_at_kst = serializers.DateTimeField(allow_null=True, default_timezone=KST, help_text=_("Korea time."))
+    token_expires_at_kst = serializers.DateTimeField(
+        allow_null=True, default_timezone=KST, help_text=_("Korea time.")
+    )
     last_refreshed_at = serializers.DateTimeField(allow_null=True)
     last_error = CredentialErrorSerializer(allow_null=True)
 
@@ -139,6 +142,15 @@ class OrderInputSerializer(serializers.Serializer):
             "KRW per share; required exactly for the types that take a price (0, 5, 10, 20, 28, 62)."
         ),
     )
+    exchange = serializers.ChoiceField(
+        choices=Exchange.choices,
+        default=Exchange.KRX,
+        help_text=_("Where the order goes (dmst_stex_tp); mock trading takes KRX only."),
+    )
+    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.MOCK)
+    confirm = serializers.BooleanField(
+        default=False, help_text=_("Must be true for a real-money order (mode `real`).")
+    )
 
     def validate(self, attrs):
         trade_type = kiwoom.TradeType(attrs["trade_type"])
@@ -151,9 +163,42 @@ class OrderInputSerializer(serializers.Serializer):
         return attrs
 
 
+class OrderModifyInputSerializer(serializers.Serializer):
+    price = WholeNumberField(min_value=1, max_value=MAX_PRICE, help_text=_("The new price, KRW per share."))
+    quantity = WholeNumberField(
+        min_value=1,
+        max_value=MAX_ORDER_QUANTITY,
+        required=False,
+        allow_null=True,
+        help_text=_("Shares to move to the new price; the whole open remainder when omitted."),
+    )
+    confirm = serializers.BooleanField(
+        default=False, help_text=_("Must be true to modify a real-money order.")
+    )
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    quantity = WholeNumberField(
+        min_value=1,
+        max_value=MAX_ORDER_QUANTITY,
+        required=False,
+        allow_null=True,
+        help_text=_("Shares to cancel; the whole open remainder when omitted."),
+    )
+
+
 class OrderSerializer(serializers.ModelSerializer):
-    order_number = serializers.CharField(source="kiwoom_order_number")
+    """A ledger entry: an order, or a modification or cancellation of one (`kind`, with its `parent`)."""
+
+    order_number = serializers.CharField(
+        source="kiwoom_order_number", help_text=_("Kiwoom's order number; empty until Kiwoom accepted it.")
+    )
     ordered_at = serializers.DateTimeField(source="created_at")
+    remaining_quantity = serializers.IntegerField(
+        help_text=_("Shares still open at Kiwoom, as of the last sync.")
+    )
+    kiwoom_code = serializers.CharField(help_text=_("Kiwoom's code of a rejection or failure, e.g. RC4003."))
+    kiwoom_message = serializers.CharField(help_text=_("Kiwoom's message, or what became of the attempt."))
 
     class Meta:
         model = Order
@@ -172,5 +217,52 @@ class OrderSerializer(serializers.ModelSerializer):
             "kiwoom_message",
             "ordered_at",
             "updated_at",
+            "mode",
+            "kind",
+            "parent",
+            "exchange",
+            "remaining_quantity",
+            "average_fill_price",
+            "cancelled_quantity",
+            "modified_quantity",
+            "sent_at",
+            "last_synced_at",
+            "request_id",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "status": {
+                "help_text": _(
+                    "pending, accepted, rejected, unresolved (sent, outcome unknown: being reconciled), "
+                    "not_placed, partially_filled, filled, cancelled or modified."
+                )
+            },
+            "parent": {"help_text": _("For a modification or cancellation: the order it acts on.")},
+            "request_id": {"help_text": _("StockLab's id of the attempt, for support.")},
+        }
+
+
+class OrderFillSerializer(serializers.Serializer):
+    """One of today's fills at Kiwoom (ka10076), one row per order."""
+
+    order_id = serializers.IntegerField(
+        allow_null=True, help_text=_("The ledger entry, when the order was placed through StockLab.")
+    )
+    order_number = serializers.CharField(source="fill.order_number")
+    original_order_number = serializers.CharField(source="fill.original_order_number", allow_null=True)
+    stock_code = serializers.CharField(source="fill.stock_code")
+    stock_name = serializers.CharField(source="fill.name")
+    side = serializers.CharField(source="fill.side")
+    order_quantity = serializers.IntegerField(source="fill.order_quantity")
+    order_price = serializers.IntegerField(source="fill.order_price")
+    filled_quantity = serializers.IntegerField(source="fill.fill_quantity")
+    fill_price = serializers.IntegerField(source="fill.fill_price")
+    remaining_quantity = serializers.IntegerField(source="fill.remaining_quantity")
+    fee = serializers.IntegerField(source="fill.fee")
+    tax = serializers.IntegerField(source="fill.tax")
+    order_time = serializers.CharField(source="fill.time_text", help_text=_("HHmmss, Korea time."))
+
+
+class AccountFillsSerializer(serializers.Serializer):
+    fills = OrderFillSerializer(many=True)
+    fetched_at = serializers.DateTimeField()

@@ -25,10 +25,22 @@ class OrderStatus(models.TextChoices):
     MODIFIED = "modified", _("Modified")
 
 
+# Orders that may still trade at Kiwoom: kept up to date by the sync, open to modification and cancellation.
+OPEN_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
+# Attempts whose fate at Kiwoom is not known yet (pending: in flight, or its process died).
+UNSETTLED_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.UNRESOLVED})
+
+
 class OrderKind(models.TextChoices):
     NEW = "new", _("New order")
     MODIFY = "modify", _("Modification")
     CANCEL = "cancel", _("Cancellation")
+
+
+class Exchange(models.TextChoices):
+    KRX = "KRX", _("Korea Exchange")
+    NXT = "NXT", _("Nextrade")
+    SOR = "SOR", _("Smart order routing")
 
 
 class Order(models.Model):
@@ -51,6 +63,8 @@ class Order(models.Model):
     quantity = models.PositiveBigIntegerField()
     trade_type = models.CharField(max_length=2)
     price = models.PositiveBigIntegerField(null=True, blank=True)
+    # A modification or cancellation must name the exchange of the order it acts on (dmst_stex_tp).
+    exchange = models.CharField(max_length=3, choices=Exchange.choices, default=Exchange.KRX)
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     kiwoom_order_number = models.CharField(max_length=10, blank=True, default="")
     kiwoom_code = models.CharField(max_length=32, blank=True, default="")
@@ -58,10 +72,15 @@ class Order(models.Model):
     filled_quantity = models.PositiveBigIntegerField(default=0)
     average_fill_price = models.PositiveBigIntegerField(null=True, blank=True)
     cancelled_quantity = models.PositiveBigIntegerField(default=0)
+    # Shares handed on to accepted modifications (each a child order with its own Kiwoom order number).
+    modified_quantity = models.PositiveBigIntegerField(default=0)
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
     # SHA-256 of the order's parameters: a repeat of an idempotency key with other parameters is refused.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
     request_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    # The answer given to the request that holds the idempotency key, replayed to its repeats as it was.
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -84,3 +103,16 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side} {self.stock_code} x{self.quantity} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        """Still able to trade at Kiwoom (a cancellation never is: it is done once accepted)."""
+        return self.kind != OrderKind.CANCEL and self.status in OPEN_STATUSES
+
+    @property
+    def remaining_quantity(self) -> int:
+        """Shares still waiting at Kiwoom as far as the ledger knows (an upper bound between syncs)."""
+        if not self.is_open:
+            return 0
+        done = self.filled_quantity + self.cancelled_quantity + self.modified_quantity
+        return max(0, self.quantity - done)

@@ -71,7 +71,7 @@ class TestKiwoomRejections:
 
     def test_selling_more_than_held_is_rejected_with_800033(self, connected_api, user, kiwoom):
         response = connected_api.post(
-            SELL, {"stock_code": "005930", "quantity": 10_000, "trade_type": "3"}, format="json"
+            SELL, {"stock_code": "005930", "quantity": 100, "trade_type": "3"}, format="json"
         )
 
         assert response.status_code == 422

@@ -1,0 +1,199 @@
+"""`Idempotency-Key`: a repeat gets the first answer and sends nothing; never two orders for one key."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from brokerage.models import Order, OrderStatus
+from tests.brokerage.orders_helpers import (  # noqa: F401
+    BUY,
+    SAMSUNG,
+    SELL,
+    calls,
+    fresh_order_state,
+    limit_buy,
+    market_buy,
+    order_calls,
+    order_url,
+    post,
+)
+from tests.conftest import bearer_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+KEY = "6f1c2b1e-5d1a-4a8e-9c55-0d8b1f0c4a11"
+
+
+class TestRepeats:
+    def test_a_repeat_gets_the_first_answer_and_kiwoom_hears_once(self, connected_api, user, kiwoom):
+        first = limit_buy(connected_api, 1, 60_000, key=KEY)
+        kiwoom.control.set_price(SAMSUNG, 60_000)  # the order fills meanwhile: the answer does not change
+
+        repeat = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert first.status_code == repeat.status_code == 201
+        assert repeat.json() == first.json()
+        assert repeat["Idempotent-Replayed"] == "true"
+        assert calls(kiwoom, "kt10000") == 1
+        assert Order.objects.filter(user=user).count() == 1
+
+    def test_a_repeated_rejection_is_the_same_rejection(self, connected_api, kiwoom):
+        body = {"stock_code": SAMSUNG, "quantity": 11, "trade_type": "3"}
+
+        first = post(connected_api, SELL, body, key=KEY)
+        repeat = post(connected_api, SELL, body, key=KEY)
+
+        assert first.status_code == repeat.status_code == 422
+        assert repeat.json() == first.json()
+        assert repeat.json()["kiwoom_code"] == "800033"
+        assert calls(kiwoom, "kt10001") == 1
+
+    def test_a_repeat_after_a_lost_answer_is_not_sent_again(self, connected_api, user, kiwoom):
+        kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
+
+        first = market_buy(connected_api, 1, key=KEY)
+        repeat = market_buy(connected_api, 1, key=KEY)
+
+        assert first.status_code == repeat.status_code == 503
+        assert repeat.json() == first.json()
+        assert repeat.json()["order_status"] == "unresolved"
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_the_same_key_with_other_parameters_is_refused(self, connected_api, kiwoom):
+        limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        response = limit_buy(connected_api, 2, 60_000, key=KEY)
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "idempotency_key_reused"
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_key_is_the_users_own(self, connected_api, kiwoom):
+        limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        response = limit_buy(bearer_client(UserFactory()), 1, 60_000, key=KEY)
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "kiwoom_not_connected"  # not a replay of someone else's answer
+
+    def test_without_a_key_every_request_is_a_new_order(self, connected_api, user, kiwoom):
+        limit_buy(connected_api, 1, 60_000)
+        limit_buy(connected_api, 1, 60_000)
+
+        assert calls(kiwoom, "kt10000") == 2
+        assert Order.objects.filter(user=user).count() == 2
+
+    def test_a_refusal_before_the_order_is_written_records_nothing(self, connected_api, kiwoom):
+        refused = limit_buy(connected_api, 1, 60_050, key=KEY)
+
+        corrected = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert refused.json()["code"] == "order_price_off_tick"
+        assert corrected.status_code == 201
+        assert calls(kiwoom, "kt10000") == 1
+
+    @pytest.mark.parametrize("key", ["", " ", "x" * 256, "주문-1"])
+    def test_an_unusable_key_is_refused(self, connected_api, kiwoom, key):
+        response = limit_buy(connected_api, 1, 60_000, key=key)
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "idempotency_key_invalid"
+        assert order_calls(kiwoom) == 0
+
+    def test_a_cancel_repeated_with_its_key_cancels_once(self, connected_api, user, kiwoom):
+        order_id = limit_buy(connected_api, 3, 60_000).json()["id"]
+
+        first = post(connected_api, order_url(order_id, "cancel"), {}, key=KEY)
+        repeat = post(connected_api, order_url(order_id, "cancel"), {}, key=KEY)
+
+        assert first.status_code == repeat.status_code == 201
+        assert repeat.json() == first.json()
+        assert calls(kiwoom, "kt10003") == 1
+
+    def test_a_modify_repeated_with_its_key_modifies_once(self, connected_api, kiwoom):
+        order_id = limit_buy(connected_api, 3, 60_000).json()["id"]
+
+        first = post(connected_api, order_url(order_id, "modify"), {"price": 61_000}, key=KEY)
+        repeat = post(connected_api, order_url(order_id, "modify"), {"price": 61_000}, key=KEY)
+        other = post(connected_api, order_url(order_id, "modify"), {"price": 62_000}, key=KEY)
+
+        assert first.status_code == repeat.status_code == 201
+        assert repeat.json() == first.json()
+        assert other.json()["code"] == "idempotency_key_reused"
+        assert calls(kiwoom, "kt10002") == 1
+
+    def test_a_key_whose_request_died_unanswered_shows_the_entry_as_it_is(self, connected_api, user, kiwoom):
+        limit_buy(connected_api, 1, 60_000, key=KEY)
+        # As if the process had died before answering: no recorded answer, and the attempt is old.
+        Order.objects.filter(user=user).update(
+            response_status=None, response_body=None, created_at=timezone.now() - timedelta(minutes=2)
+        )
+
+        repeat = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert repeat.status_code == 200
+        assert repeat["Idempotent-Replayed"] == "true"
+        assert repeat.json()["id"] == Order.objects.get(user=user).pk
+        assert calls(kiwoom, "kt10000") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConcurrentRepeats:
+    def test_a_repeat_while_the_first_is_in_flight_gets_409(self, connected_api, user, kiwoom):
+        kiwoom.control.inject_fault("latency", api_id="kt10000", count=1, latency_ms=1500)
+        first: dict = {}
+
+        def place_first():
+            try:
+                first["response"] = limit_buy(bearer_client(user), 1, 60_000, key=KEY)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=place_first)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not Order.objects.filter(user=user, status=OrderStatus.PENDING).exists():
+            assert time.monotonic() < deadline, "the first request never reserved its key"
+            time.sleep(0.01)
+
+        during = limit_buy(connected_api, 1, 60_000, key=KEY)
+        thread.join()
+        after = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert during.status_code == 409
+        assert during.json()["code"] == "idempotency_key_in_flight"
+        assert first["response"].status_code == after.status_code == 201
+        assert after.json() == first["response"].json()
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_ten_identical_requests_at_once_make_one_order(self, connected_api, user, kiwoom):
+        kiwoom.control.inject_fault("latency", api_id="kt10000", count=1, latency_ms=300)
+        start = threading.Barrier(10)
+        responses = []
+
+        def place():
+            client = bearer_client(user)
+            try:
+                start.wait()
+                responses.append(limit_buy(client, 1, 60_000, key=KEY))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=place) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        statuses = sorted(response.status_code for response in responses)
+        created = [response.json() for response in responses if response.status_code == 201]
+        assert len(responses) == 10
+        assert set(statuses) <= {201, 409}, [response.json() for response in responses]
+        assert created and all(body == created[0] for body in created)
+        assert calls(kiwoom, "kt10000") == 1
+        assert Order.objects.filter(user=user).count() == 1

@@ -1,0 +1,160 @@
+"""The ledger: every attempt is written before it is sent, and keeps what became of it, whatever fails."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from brokerage import services
+from brokerage.models import Order, OrderStatus
+from tests.brokerage.orders_helpers import (  # noqa: F401
+    SAMSUNG,
+    SELL,
+    calls,
+    credential_of,
+    fresh_order_state,
+    limit_buy,
+    market_buy,
+    order_url,
+    post,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class TestOutcomes:
+    def test_an_accepted_order_has_kiwooms_number_and_was_sent_once(self, connected_api, user, kiwoom):
+        response = limit_buy(connected_api, 2, 60_000)
+
+        order = Order.objects.get(user=user)
+        assert response.status_code == 201
+        assert order.status == OrderStatus.ACCEPTED
+        assert order.kiwoom_order_number == response.json()["order_number"]
+        assert order.sent_at is not None and order.sent_at >= order.created_at
+        assert (order.stock_name, order.price, order.exchange, order.kind) == (
+            "삼성전자",
+            60_000,
+            "KRX",
+            "new",
+        )
+        assert order.credential == credential_of(user)
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_rejection_keeps_kiwooms_code_and_message(self, connected_api, user, kiwoom):
+        response = post(connected_api, SELL, {"stock_code": SAMSUNG, "quantity": 11, "trade_type": "3"})
+
+        order = Order.objects.get(user=user)
+        assert response.status_code == 422
+        assert response.json()["order_id"] == order.pk
+        assert response.json()["order_status"] == "rejected"
+        assert (order.status, order.kiwoom_code) == (OrderStatus.REJECTED, "800033")
+        assert "매도가능수량" in order.kiwoom_message
+        assert order.kiwoom_order_number == ""
+
+    def test_a_connection_dropped_after_kiwoom_took_the_order_leaves_it_unresolved(
+        self, connected_api, user, kiwoom
+    ):
+        kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.get(user=user)
+        assert response.status_code == 503
+        assert response.json()["code"] == "kiwoom_unavailable"
+        assert response.json()["order_status"] == "unresolved"
+        assert order.status == OrderStatus.UNRESOLVED
+        assert order.sent_at is not None
+        assert calls(kiwoom, "kt10000") == 1
+        assert len(kiwoom.control.orders(credential_of(user).app_key)) == 1  # it did reach Kiwoom
+
+    def test_a_refused_connection_certainly_placed_nothing(self, connected_api, user, kiwoom, settings):
+        assert market_buy(connected_api, 1).status_code == 201  # the quote is now cached
+        settings.KIWOOM_MOCK_BASE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.filter(user=user).first()
+        assert response.status_code == 503
+        assert response.json()["order_status"] == "not_placed"
+        assert order.status == OrderStatus.NOT_PLACED
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_no_token_to_send_it_with_means_not_placed(self, connected_api, user, kiwoom):
+        market_buy(connected_api, 1)  # the quote is now cached
+        credential_of(user).__class__.objects.filter(user=user).update(token_expires_at=timezone.now())
+        kiwoom.control.inject_fault("http_5xx", api_id="au10001", count=1)
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.filter(user=user).first()
+        assert response.status_code == 503
+        assert (order.status, order.sent_at) == (OrderStatus.NOT_PLACED, None)
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_rate_limit_at_kiwoom_is_a_rejection_and_no_order_exists(self, connected_api, user, kiwoom):
+        # Kiwoom refuses a rate-limited call unprocessed; `kiwoom_call` tries once more in a later slot.
+        kiwoom.control.inject_fault("rate_limit", api_id="kt10000", count=2)
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.get(user=user)
+        assert response.status_code == 429
+        assert order.status == OrderStatus.REJECTED
+        assert order.kiwoom_code == "1700"
+        assert kiwoom.control.orders(credential_of(user).app_key) == []
+
+
+class TestAnAbandonedAttempt:
+    """A process that dies between writing the entry and hearing Kiwoom's answer leaves it `pending`."""
+
+    def pending(self, user, *, sent: bool, age: timedelta, **fields) -> Order:
+        order = Order.objects.create(
+            user=user,
+            credential=credential_of(user),
+            side="buy",
+            stock_code=SAMSUNG,
+            quantity=1,
+            trade_type="3",
+            **fields,
+        )
+        created = timezone.now() - age
+        Order.objects.filter(pk=order.pk).update(created_at=created, sent_at=created if sent else None)
+        return order
+
+    def test_never_sent_is_not_placed_once_a_minute_old(self, connected_api, user, kiwoom):
+        stale = self.pending(user, sent=False, age=timedelta(seconds=61))
+        fresh = self.pending(user, sent=False, age=timedelta(seconds=5))
+
+        services.order_settle_abandoned()
+
+        stale.refresh_from_db()
+        fresh.refresh_from_db()
+        assert stale.status == OrderStatus.NOT_PLACED
+        assert fresh.status == OrderStatus.PENDING  # may still be on its way
+
+    def test_sent_is_reconciled_and_found_at_kiwoom(self, connected_api, user, kiwoom):
+        abandoned = self.pending(user, sent=True, age=timedelta(seconds=61))
+        # What the dead process sent: it reached Kiwoom, but nobody recorded the answer.
+        ack = services.kiwoom_call(
+            credential=credential_of(user),
+            operation=lambda client, token: client.place_order(
+                token, side="buy", stock_code=SAMSUNG, quantity=1, trade_type="3", price=None
+            ),
+        )
+
+        response = connected_api.get(order_url(abandoned.pk))
+
+        assert response.status_code == 200
+        assert response.json()["status"] == "filled"
+        assert response.json()["order_number"] == ack.order_number
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_sent_and_not_at_kiwoom_is_not_placed(self, connected_api, user, kiwoom):
+        abandoned = self.pending(user, sent=True, age=timedelta(seconds=90))
+
+        response = connected_api.post(order_url(abandoned.pk, "reconcile"))
+
+        assert response.status_code == 200
+        assert response.json()["status"] == "not_placed"
+        assert calls(kiwoom, "kt00007") == 1
+        assert calls(kiwoom, "kt10000") == 0
