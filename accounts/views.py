@@ -1,0 +1,56 @@
+"""Sign-up, log-in and log-out pages (session authentication); `services.user_create` makes accounts."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import FormView
+
+from stocklab.errors import InvalidInput
+
+from . import services
+from .forms import LoginForm, SignupForm
+
+
+class SignupView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignupForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            user = services.user_create(
+                username=data["username"], email=data["email"], password=data["password1"]
+            )
+        except services.UsernameTaken as exc:
+            form.add_error("username", exc.detail)
+            return self.form_invalid(form)
+        except InvalidInput as exc:
+            form.add_service_errors(exc.extra.get("errors", {"non_field_errors": [exc.detail]}))
+            return self.form_invalid(form)
+        login(self.request, user)
+        messages.success(self.request, _("Welcome to StockLab, %(name)s.") % {"name": user.username})
+        return redirect("home")
+
+    def form_invalid(self, form):
+        form.focus_first_error()
+        return super().form_invalid(form)
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have logged out."))
+        return response

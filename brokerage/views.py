@@ -1,0 +1,79 @@
+"""The website's pages, thin: each renders a template; data comes from the JSON API (fetch) or selectors."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import get_language
+
+from . import kiwoom, selectors
+from .models import OrderKind, OrderSide, OrderStatus
+from .models.orders import OPEN_STATUSES
+from .serializers import CredentialStatusSerializer
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "brokerage/landing.html")
+    credential = selectors.credential_find(user=request.user)
+    return render(
+        request,
+        "brokerage/home.html",
+        {"credential": credential, "status": CredentialStatusSerializer.for_credential(credential)},
+    )
+
+
+@login_required
+def balance(request):
+    return render(request, "brokerage/balance.html")
+
+
+@login_required
+def order_ticket(request):
+    side = request.GET.get("side")
+    return render(
+        request,
+        "brokerage/order_ticket.html",
+        {
+            "trade_types": trade_type_options(),
+            "side": side if side in OrderSide.values else OrderSide.BUY,
+            "stock_code": request.GET.get("code", "")[:6],
+            "labels": ledger_labels(),
+        },
+    )
+
+
+@login_required
+def orders(request):
+    return render(
+        request,
+        "brokerage/orders.html",
+        {
+            "statuses": OrderStatus.choices,
+            "sides": OrderSide.choices,
+            "labels": ledger_labels(),
+        },
+    )
+
+
+def ledger_labels() -> dict:
+    """The ledger's codes in words, for the pages' scripts (translated here, once)."""
+    return {
+        "statuses": {value: str(label) for value, label in OrderStatus.choices},
+        "sides": {value: str(label) for value, label in OrderSide.choices},
+        "kinds": {value: str(label) for value, label in OrderKind.choices},
+        "trade_types": {option["value"]: option["label"] for option in trade_type_options()},
+        "open_statuses": sorted(OPEN_STATUSES),
+    }
+
+
+def trade_type_options() -> list[dict]:
+    """Kiwoom's trade types for a <select>: the Korean name in Korean, the English gloss first in English."""
+    english_page = (get_language() or "").startswith("en")
+    options = []
+    for trade_type in kiwoom.TradeType:
+        korean, _, gloss = trade_type.label.partition(" (")
+        gloss = gloss.removesuffix(")")
+        label = f"{gloss[:1].upper()}{gloss[1:]} ({korean})" if english_page and gloss else korean
+        options.append(
+            {"value": trade_type.value, "label": label, "requires_price": trade_type.requires_price}
+        )
+    return options

@@ -1,0 +1,154 @@
+"""The pages' other states in a real browser: loading, empty, errors, auto-refresh, rejections, modify."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+from rest_framework.test import APIClient
+
+from brokerage import services
+from brokerage.kiwoom.market import is_on_tick, tick_size
+from brokerage.models import KiwoomCredential, Order, OrderKind, OrderStatus
+from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
+from tests.factories import UserFactory
+
+from .conftest import shoot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EMPTY_KEY = "emptyAppKey0000000000000000000001"
+EMPTY_SECRET = "emptySecretKey000000000000000001"
+
+
+def log_in(page, site, user) -> None:
+    """Give the browser a session of `user` (the log-in form itself is covered by the journey test)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
+
+
+def test_balance_loading_empty_error_and_auto_refresh(page, site, kiwoom):
+    kiwoom.control.add_account(EMPTY_KEY, EMPTY_SECRET, cash=3_000_000, holdings=[])
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=EMPTY_KEY, app_secret=EMPTY_SECRET)
+    log_in(page, site, user)
+    page.clock.install()
+
+    # Loading: Kiwoom answers slowly.
+    kiwoom.control.inject_fault("latency", api_id="kt00018", latency_ms=1500, count=1)
+    page.goto(f"{site.url}/balance/")
+    expect(page.locator("#balance-loading")).to_have_text("키움증권에서 잔고를 불러오는 중…")
+    expect(page.locator("#balance-root")).to_have_attribute("aria-busy", "true")
+    shoot(page, "20-balance-loading")
+
+    # Empty: cash only, no holdings, no charts.
+    expect(page.get_by_role("heading", name="보유 종목이 없습니다")).to_be_visible(timeout=15_000)
+    expect(page.locator("#summary-cards")).to_contain_text("3,000,000원")
+    expect(page.locator("#holdings-section")).to_be_hidden()
+    shoot(page, "21-balance-empty")
+
+    # Error: Kiwoom fails; the last figures stay, with a way to try again.
+    kiwoom.control.inject_fault("http_5xx", api_id="kt00018", status=500, count=3)
+    page.get_by_role("button", name="새로 고침").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("새로 고치지 못했습니다")
+    expect(page.locator("#summary-cards")).to_contain_text("3,000,000원")
+    shoot(page, "22-balance-error")
+    kiwoom.control.clear_faults()
+    alert.get_by_role("button", name="다시 시도").click()
+    expect(alert).to_be_hidden()
+
+    # Auto-refresh: on, every 10 s, remembered across visits.
+    page.get_by_label("새로 고침 간격").select_option("10")
+    page.get_by_role("switch", name="자동 새로 고침").check()
+    with page.expect_request(lambda request: request.url.endswith("/account/balance")):
+        page.clock.run_for(10_500)
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('stocklab.balance.refresh'))") == {
+        "auto": True,
+        "interval": "10",
+    }
+
+
+def test_kiwoom_rejecting_an_order_is_shown_with_its_reason(page, site, kiwoom):
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    log_in(page, site, user)
+    kiwoom.control.set_price("005930", 70_000)
+    page.goto(f"{site.url}/order/?code=005930")
+    page.get_by_label("수량 (주)").fill("200")  # 14,000,000 KRW; the account has 10,000,000 in cash
+    page.get_by_role("button", name="주문 확인").click()
+    confirm = page.locator("#confirm-dialog")
+    confirm.get_by_role("button", name="매수 주문하기").click()
+    alert = confirm.get_by_role("alert")
+    expect(alert).to_contain_text("주문이 접수되지 않았습니다")
+    expect(alert).to_contain_text("키움증권이 주문을 거부했습니다.")
+    shoot(page, "23-order-rejected")
+    assert Order.objects.get().status == OrderStatus.REJECTED
+
+
+def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    kiwoom.control.set_price("005930", 70_000)
+    api = APIClient()
+    api.force_authenticate(user)
+    placed = api.post(
+        "/api/v1/kiwoom/order/buy",
+        {"stock_code": "005930", "quantity": 3, "trade_type": "0", "price": 69_000},
+        format="json",
+    )
+    assert placed.status_code == 201, placed.content
+    log_in(page, site, user)
+    page.goto(f"{site.url}/orders/")
+    row = page.locator(f'#orders-body tr[data-id="{placed.json()["id"]}"]')
+    expect(row).to_contain_text("접수")
+    row.get_by_role("button", name="정정").click()
+    dialog = page.locator("#modify-dialog")
+    price = dialog.get_by_label("새 주문 가격 (원)")
+    expect(price).to_have_value("69000")
+    expect(dialog.get_by_label("새 가격으로 옮길 수량")).to_have_value("3")
+    price.fill("69050")
+    dialog.get_by_role("button", name="주문 정정").click()
+    off_grid = "이 가격대에서는 가격이 100원 단위여야 합니다."
+    expect(dialog.locator("#modify-price-error")).to_have_text(off_grid)
+    price.fill("69100")
+    expect(dialog.locator("#modify-price-hint")).to_have_text("이 가격대의 호가 단위: 100원")
+    shoot(page, "24-orders-modify")
+    dialog.get_by_role("button", name="주문 정정").click()
+    expect(page.locator("#orders-status")).to_contain_text("키움증권이 정정 주문을 접수했습니다.")
+    modification = Order.objects.get(kind=OrderKind.MODIFY)
+    assert (modification.price, modification.quantity) == (69_100, 3)
+    expect(page.locator(f'#orders-body tr[data-id="{modification.pk}"]')).to_contain_text("69,100원")
+    page.get_by_label("상태").select_option("modified")
+    page.get_by_role("button", name="조회").click()
+    expect(page.locator("#orders-body tr")).to_have_count(1)
+    expect(page.locator("#orders-body tr")).to_have_attribute("data-id", str(placed.json()["id"]))
+
+
+def test_connecting_while_kiwoom_is_down_says_so_and_saves_nothing(page, site, kiwoom):
+    log_in(page, site, UserFactory())
+    kiwoom.control.inject_fault("http_5xx", api_id="au10001", status=503, count=5)
+    page.goto(site.url)
+    page.get_by_role("button", name="증권사 연동하기").click()
+    dialog = page.locator("#connect-dialog")
+    dialog.get_by_label("앱 키").fill(DEMO_APP_KEY)
+    dialog.get_by_label("시크릿 키").fill(DEMO_APP_SECRET)
+    dialog.get_by_role("button", name="연동", exact=True).click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("키움증권에 연결할 수 없습니다")
+    expect(alert).to_contain_text("아무것도 저장하지 않았으니 잠시 후 다시 시도하세요.")
+    shoot(page, "25-connect-kiwoom-down")
+    assert not KiwoomCredential.objects.exists()
+    expect(page.locator("#connection-badge")).to_have_text("미연동")
+
+
+def test_the_pages_tick_grid_is_the_servers(page, live_server):
+    """static/js/stocklab.js mirrors brokerage.kiwoom.market (PROTOCOL.md 6.2) at every band edge."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    edges = [2_000, 5_000, 20_000, 50_000, 200_000, 500_000]
+    prices = sorted({1, 999_999, 1_012_000} | {p + d for p in edges for d in (-1, 0, 1)})
+    in_browser = page.evaluate(
+        "prices => prices.map(p => [StockLab.market.tickSize(p), StockLab.market.isOnTick(p)])", prices
+    )
+    assert in_browser == [[tick_size(p), is_on_tick(p)] for p in prices]
