@@ -1,14 +1,20 @@
-"""Locks shared by every web and Celery process (Redis); process-local when the site runs without Redis."""
+"""Locks and claims shared by every web and Celery process (Redis); process-local without Redis (the demo)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import cache
 
 import redis
 from django.conf import settings
+
+KEY_PREFIX = "stocklab:"
+# How often a waiter looks at a held lock again: short, because holders (a token issue, a balance fetch)
+# finish within tens of milliseconds and every waiter is a user waiting for an answer.
+LOCK_POLL_SECONDS = 0.01
 
 
 class LockTimeout(RuntimeError):
@@ -21,39 +27,93 @@ def _redis(url: str) -> redis.Redis:
 
 
 def redis_client() -> redis.Redis | None:
+    """The shared Redis, or None on embedded defaults (REDIS_URL empty: one process, process-local state)."""
     return _redis(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
 _local_locks: dict[str, threading.Lock] = {}
-_local_locks_guard = threading.Lock()
+_local_guard = threading.Lock()
+
+
+def _acquire(name: str, *, ttl: float, wait: float) -> Callable[[], None] | None:
+    """Take `name`, waiting up to `wait` seconds (0: one try); the function that releases it, or None."""
+    client = redis_client()
+    if client is None:
+        with _local_guard:
+            local = _local_locks.setdefault(name, threading.Lock())
+        return local.release if local.acquire(timeout=wait) else None
+
+    lock = client.lock(
+        f"{KEY_PREFIX}lock:{name}",
+        timeout=ttl,
+        blocking=wait > 0,
+        blocking_timeout=wait,
+        sleep=LOCK_POLL_SECONDS,
+    )
+    if not lock.acquire():
+        return None
+
+    def release() -> None:
+        # A lock that outlived its ttl belongs to its new holder now: leave it alone.
+        with suppress(redis.exceptions.LockNotOwnedError):
+            lock.release()
+
+    return release
 
 
 @contextmanager
 def named_lock(name: str, *, ttl: float = 30.0, wait: float = 15.0) -> Iterator[None]:
     """Hold `name` exclusively across processes; `ttl` bounds how long a crashed holder can block others."""
-    client = redis_client()
-    if client is None:
-        with _local_locks_guard:
-            lock = _local_locks.setdefault(name, threading.Lock())
-        if not lock.acquire(timeout=wait):
-            raise LockTimeout(name)
-        try:
-            yield
-        finally:
-            lock.release()
-        return
-
-    lock = client.lock(f"stocklab:lock:{name}", timeout=ttl, blocking_timeout=wait)
-    if not lock.acquire():
+    release = _acquire(name, ttl=ttl, wait=wait)
+    if release is None:
         raise LockTimeout(name)
     try:
         yield
     finally:
-        # A lock that outlived its ttl belongs to its new holder now: leave it alone.
-        with suppress(redis.exceptions.LockNotOwnedError):
-            lock.release()
+        release()
 
 
-def credential_lock(credential_id: int) -> contextmanager:
+@contextmanager
+def lock_if_free(name: str, *, ttl: float = 30.0) -> Iterator[bool]:
+    """Take `name` only if nobody holds it; yields whether this caller holds it (released on exit)."""
+    release = _acquire(name, ttl=ttl, wait=0)
+    try:
+        yield release is not None
+    finally:
+        if release is not None:
+            release()
+
+
+def credential_lock(credential_id: int) -> AbstractContextManager[None]:
     """The lock under which a credential's token is issued, refreshed or revoked."""
     return named_lock(f"credential:{credential_id}:token")
+
+
+_local_claims: dict[str, float] = {}
+
+
+def claim_many(names: Sequence[str], *, ttl: float) -> list[bool]:
+    """Claim each name for `ttl` seconds unless it is already claimed; True where this caller got it.
+
+    Claims are never released: they lapse. A name that encodes the state it is about (a credential and its
+    token's expiry, say) makes an obsolete claim harmless.
+    """
+    if not names:
+        return []
+    client = redis_client()
+    if client is None:
+        now = time.monotonic()
+        with _local_guard:
+            for name, until in list(_local_claims.items()):
+                if until <= now:
+                    del _local_claims[name]
+            taken = []
+            for name in names:
+                taken.append(name not in _local_claims)
+                _local_claims.setdefault(name, now + ttl)
+        return taken
+    milliseconds = max(1, int(ttl * 1000))
+    pipeline = client.pipeline(transaction=False)
+    for name in names:
+        pipeline.set(f"{KEY_PREFIX}claim:{name}", b"1", nx=True, px=milliseconds)
+    return [bool(result) for result in pipeline.execute()]

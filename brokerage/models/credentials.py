@@ -1,5 +1,8 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..fields import StrictEncryptedCharField, StrictEncryptedTextField
@@ -22,6 +25,10 @@ class RefreshOutcome(models.TextChoices):
     INVALID_KEYS = "invalid_keys", _("Keys refused")
     DEVICE_REFUSED = "device_refused", _("IP or device refused")
     FAILED = "failed", _("Kiwoom unreachable")
+
+
+# Kiwoom may hand back the live token instead of a new one (LESSONS.md 3): ask again just after it expires.
+SAME_TOKEN_RETRY_DELAY = timedelta(seconds=5)
 
 
 class KiwoomCredential(models.Model):
@@ -64,3 +71,23 @@ class KiwoomCredential(models.Model):
     @property
     def masked_app_key(self) -> str:
         return f"{'•' * 8}{self.app_key_suffix}"
+
+    @property
+    def refresh_due_at(self) -> datetime | None:
+        """When the beat sweep renews the token (None: it does not, the credential is not active).
+
+        A sweep window before expiry; after Kiwoom handed back the same token, just after that one expires.
+        """
+        if self.status != CredentialStatus.ACTIVE:
+            return None
+        if self.token_expires_at is None:
+            return timezone.now()
+        if self.last_refresh_outcome == RefreshOutcome.SAME_TOKEN:
+            return self.token_expires_at + SAME_TOKEN_RETRY_DELAY
+        return self.token_expires_at - timedelta(seconds=settings.KIWOOM_TOKEN_SWEEP_WINDOW)
+
+    @property
+    def next_refresh_at(self) -> datetime | None:
+        """The next scheduled token refresh, for people: an overdue one happens now (at the next sweep)."""
+        due = self.refresh_due_at
+        return None if due is None else max(due, timezone.now())

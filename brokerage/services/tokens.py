@@ -1,84 +1,308 @@
-"""Access tokens: issued once for all processes (a shared lock), renewed before expiry and after 8005."""
+"""Access tokens: issued once for all processes, renewed before they expire, and Kiwoom called through them.
+
+Three paths issue a token (au10001), each under the credential's lock (shared by every process) and each
+checking again once it holds the lock, so that concurrent callers anywhere cause one issue between them:
+
+- the request path (`token_get_valid`): a token that expires within KIWOOM_TOKEN_REFRESH_MARGIN is replaced
+  before use;
+- an 8005 in the middle of a call (`kiwoom_call`, `kiwoom_calls`): the token is replaced only if the stored
+  one is still the refused one (another process may have replaced it already), and the call is tried once
+  more;
+- the beat sweep (`token_refresh_claim_due`, then `token_refresh` in one Celery task per credential): tokens
+  within KIWOOM_TOKEN_SWEEP_WINDOW of expiry are renewed before any request needs them.
+
+Every issue checks that the expiry moved: Kiwoom may hand back the live token instead of a new one. That is
+recorded as `same_token`; the token is used until it expires and not asked for again before then.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextvars
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .. import kiwoom
-from ..coordination import credential_lock
-from ..errors import translate
-from ..gateway import client_for
-from ..models import CredentialStatus, KiwoomCredential
+from .. import kiwoom, ratelimit
+from ..coordination import LockTimeout, claim_many, credential_lock
+from ..errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable, translate
+from ..gateway import calls_for, client_for
+from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
+from ..models.credentials import SAME_TOKEN_RETRY_DELAY
 from .credentials import credential_record_error
 
 T = TypeVar("T")
 
-
-def _token_is_fresh(credential: KiwoomCredential, *, now: datetime | None = None) -> bool:
-    margin = timedelta(seconds=settings.KIWOOM_TOKEN_REFRESH_MARGIN)
-    return bool(
-        credential.access_token
-        and credential.token_expires_at
-        and credential.token_expires_at - margin > (now or timezone.now())
-    )
+# How long the sweep's claim on one credential's refresh lasts: longer than the refresh task's retries with
+# backoff, so that sweeps meanwhile do not queue a second one. The claim names the token's expiry, so a
+# renewed token is claimable again at once.
+SWEEP_CLAIM_SECONDS = 300
 
 
-def token_refresh(*, credential_id: int, stale_token: str | None = None) -> KiwoomCredential:
-    """Issue a new token unless another process already replaced `stale_token` (or it is still fresh).
+@dataclass(frozen=True)
+class TokenRefresh:
+    """What a scheduled refresh did: a RefreshOutcome, or "" when nothing was due (any more)."""
 
-    Runs under the credential's lock, so that concurrent callers cause one au10001 between them.
+    outcome: str
+    # Kiwoom handed back the same token: when to ask again.
+    retry_at: datetime | None = None
+
+
+# --- The sweep ------------------------------------------------------------------------------------------
+
+
+def token_refresh_due(*, now: datetime | None = None) -> list[tuple[int, datetime | None]]:
+    """(id, token expiry) of the active credentials whose token refresh is due, soonest expiry first.
+
+    Due: the token expires within the sweep window (or already has), except that a token Kiwoom handed back
+    unchanged is due only once it has expired (`KiwoomCredential.refresh_due_at`).
     """
-    with credential_lock(credential_id):
-        credential = KiwoomCredential.objects.get(pk=credential_id)
-        if _token_is_fresh(credential) and credential.access_token != stale_token:
-            return credential
-        try:
-            token = client_for(credential.mode).issue_token(
-                app_key=credential.app_key, app_secret=credential.app_secret
-            )
-        except kiwoom.KiwoomError as exc:
-            credential_record_error(credential=credential, error=exc)
-            raise translate(exc) from exc
-        credential.access_token = token.token
-        credential.token_expires_at = token.expires_at
-        credential.last_refreshed_at = timezone.now()
-        credential.status = CredentialStatus.ACTIVE
-        credential.save(
-            update_fields=["access_token", "token_expires_at", "last_refreshed_at", "status", "updated_at"]
+    now = now or timezone.now()
+    window = timedelta(seconds=settings.KIWOOM_TOKEN_SWEEP_WINDOW)
+    due = (
+        KiwoomCredential.objects.filter(status=CredentialStatus.ACTIVE)
+        .filter(Q(token_expires_at__lte=now + window) | Q(token_expires_at__isnull=True))
+        .exclude(
+            last_refresh_outcome=RefreshOutcome.SAME_TOKEN,
+            token_expires_at__gt=now - SAME_TOKEN_RETRY_DELAY,
         )
-        return credential
+        .order_by("token_expires_at")
+        .values_list("pk", "token_expires_at")
+    )
+    return list(due)
+
+
+def token_refresh_claim_due(*, now: datetime | None = None) -> list[int]:
+    """Claim the credentials whose token refresh is due; the ids newly claimed, soonest expiry first.
+
+    A claim names the credential and its token's expiry and lasts SWEEP_CLAIM_SECONDS, so a sweep that
+    overlaps another (or finds the refreshes still queued) does not queue a second refresh of one token.
+    """
+    rows = token_refresh_due(now=now)
+    names = [f"token-refresh:{pk}:{expires.timestamp() if expires else '-'}" for pk, expires in rows]
+    claimed = claim_many(names, ttl=SWEEP_CLAIM_SECONDS)
+    return [pk for (pk, _expiry), won in zip(rows, claimed, strict=True) if won]
+
+
+def token_refresh(*, credential_id: int) -> TokenRefresh:
+    """Renew the credential's token if its refresh is still due; idempotent.
+
+    Refused keys and refused IPs/devices are recorded on the credential (which stops its refreshes) and
+    returned as the outcome; `KiwoomUnavailable` (network, 5xx) is raised for the caller to retry later.
+    """
+    with _token_lock(credential_id):
+        credential = KiwoomCredential.objects.filter(pk=credential_id).first()
+        if credential is None or not _refresh_is_due(credential):
+            return TokenRefresh(outcome="")
+        try:
+            outcome = _token_issue(credential)
+        except KiwoomUnavailable:
+            raise
+        except KiwoomApiError:
+            return TokenRefresh(outcome=credential.last_refresh_outcome)
+    if outcome != RefreshOutcome.SAME_TOKEN:
+        return TokenRefresh(outcome=outcome)
+    # Never in the past, even when Kiwoom's clock runs behind ours: that would ask again at once.
+    earliest = timezone.now() + SAME_TOKEN_RETRY_DELAY
+    return TokenRefresh(outcome=outcome, retry_at=max(credential.refresh_due_at, earliest))
+
+
+def _refresh_is_due(credential: KiwoomCredential, *, now: datetime | None = None) -> bool:
+    due = credential.refresh_due_at
+    return due is not None and due <= (now or timezone.now())
+
+
+# --- The request path -----------------------------------------------------------------------------------
 
 
 def token_get_valid(*, credential: KiwoomCredential) -> str:
-    """A token good for at least the refresh margin, issuing one when needed."""
-    if _token_is_fresh(credential):
+    """A token good for at least the refresh margin (issuing one when needed); `credential` is updated."""
+    if _token_is_usable(credential):
         return credential.access_token
-    refreshed = token_refresh(credential_id=credential.pk, stale_token=credential.access_token or None)
-    credential.access_token = refreshed.access_token
-    credential.token_expires_at = refreshed.token_expires_at
-    return refreshed.access_token
+    with _token_lock(credential.pk):
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        if not _token_is_usable(stored):
+            _token_issue(stored)
+    _token_copy(source=stored, target=credential)
+    return credential.access_token
+
+
+def _token_is_usable(credential: KiwoomCredential, *, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    expires = credential.token_expires_at
+    if not credential.access_token or expires is None or expires <= now:
+        return False
+    if credential.last_refresh_outcome == RefreshOutcome.SAME_TOKEN:
+        return True  # Kiwoom will not renew it before it expires: asking again would only loop
+    return expires - timedelta(seconds=settings.KIWOOM_TOKEN_REFRESH_MARGIN) > now
+
+
+def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
+    """Kiwoom refused `rejected` (8005): a token to try once more with, issued only if nobody has yet."""
+    with _token_lock(credential.pk):
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        if stored.access_token == rejected:
+            _token_issue(stored)
+    _token_copy(source=stored, target=credential)
+    return credential.access_token
 
 
 def kiwoom_call(*, credential: KiwoomCredential, operation: Callable[[kiwoom.KiwoomClient, str], T]) -> T:
-    """Run `operation(client, token)` with a valid token; on 8005, renew the token and try once more.
+    """Run `operation(client, token)` with a valid token, paced by the shared rate limiter.
 
-    A call refused with 8005 was not processed by Kiwoom, so repeating it (even an order) is safe.
+    On 8005 the token is renewed and the call tried once more; on an upstream 429 the credential's bucket
+    for that TR is slowed down and the call tried once more in a later slot. Kiwoom did not process a call
+    it refused with either, so trying it again (even an order) is safe. When no slot is free within
+    KIWOOM_RATE_LIMIT_WAIT, nothing is sent and `kiwoom_rate_limited` (429, Retry-After) is raised.
+    """
+    return kiwoom_calls(credential=credential, operations=[operation])[0]
+
+
+def kiwoom_calls(
+    *, credential: KiwoomCredential, operations: Sequence[Callable[[kiwoom.KiwoomClient, str], Any]]
+) -> list[Any]:
+    """`kiwoom_call` for independent operations, sent at the same time; their results in order.
+
+    The operations after the first run in threads that only talk HTTP (and Redis, for the rate limiter);
+    renewing the token, recording errors and the one retry all happen in the caller's thread.
     """
     client = client_for(credential.mode)
-    token = token_get_valid(credential=credential)
     try:
-        try:
-            return operation(client, token)
-        except kiwoom.KiwoomInvalidToken:
-            refreshed = token_refresh(credential_id=credential.pk, stale_token=token)
-            credential.access_token = refreshed.access_token
-            credential.token_expires_at = refreshed.token_expires_at
-            return operation(client, refreshed.access_token)
+        with calls_for(credential_id=credential.pk, mode=credential.mode):
+            token = token_get_valid(credential=credential)
+            outcomes = _attempt_all(client, token, operations)
+            retry_token = token
+            results = []
+            for operation, outcome in zip(operations, outcomes, strict=True):
+                if isinstance(outcome, kiwoom.KiwoomInvalidToken):
+                    if retry_token == token:
+                        retry_token = _token_replace_rejected(credential=credential, rejected=token)
+                    outcome = _attempt(operation, client, retry_token)
+                elif isinstance(outcome, kiwoom.KiwoomRateLimited):
+                    _bucket_penalize(credential=credential, error=outcome)
+                    outcome = _attempt(operation, client, retry_token)
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                results.append(outcome)
+            return results
     except kiwoom.KiwoomError as exc:
+        if isinstance(exc, kiwoom.KiwoomRateLimited):
+            _bucket_penalize(credential=credential, error=exc)
         credential_record_error(credential=credential, error=exc)
         raise translate(exc) from exc
+    except ratelimit.SlotUnavailable as exc:
+        retry_after = max(1, math.ceil(exc.retry_after))
+        raise KiwoomRateLimited(headers={"Retry-After": str(retry_after)}) from exc
+
+
+def _attempt(operation: Callable[[kiwoom.KiwoomClient, str], Any], client: kiwoom.KiwoomClient, token: str):
+    """The operation's result, or the exception it raised (for the caller to retry or raise)."""
+    try:
+        return operation(client, token)
+    except Exception as exc:
+        return exc
+
+
+def _attempt_all(client: kiwoom.KiwoomClient, token: str, operations: Sequence[Callable]) -> list[Any]:
+    first, *others = operations
+    # Each thread runs in a copy of this context: its requests are paced in the same credential's buckets.
+    pending = [
+        _upstream_pool().submit(contextvars.copy_context().run, _attempt, operation, client, token)
+        for operation in others
+    ]
+    return [_attempt(first, client, token), *(future.result() for future in pending)]
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _upstream_pool() -> ThreadPoolExecutor:
+    # One pool per process, made after any fork (a forked pool would hold threads that no longer exist).
+    pid = os.getpid()
+    pool = _pools.get(pid)
+    if pool is None:
+        pool = _pools.setdefault(pid, ThreadPoolExecutor(max_workers=32, thread_name_prefix="kiwoom"))
+    return pool
+
+
+def _bucket_penalize(*, credential: KiwoomCredential, error: kiwoom.KiwoomRateLimited) -> None:
+    if error.api_id:
+        ratelimit.penalize(credential_id=credential.pk, api_id=error.api_id)
+
+
+# --- Issuing --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _token_lock(credential_id: int) -> Iterator[None]:
+    try:
+        with credential_lock(credential_id):
+            yield
+    except LockTimeout as exc:
+        raise KiwoomUnavailable(
+            _("Another request is renewing the Kiwoom access token; try again in a moment.")
+        ) from exc
+
+
+def _token_issue(credential: KiwoomCredential) -> str:
+    """Issue a token (au10001) and store Kiwoom's answer; the RefreshOutcome. Call under the lock.
+
+    Kiwoom's error is recorded on the credential (refused keys make it invalid, a refused IP blocked) and
+    raised as the API's error.
+    """
+    now = timezone.now()
+    try:
+        token = client_for(credential.mode).issue_token(
+            app_key=credential.app_key, app_secret=credential.app_secret
+        )
+    except kiwoom.KiwoomError as exc:
+        credential.last_refresh_attempt_at = now
+        credential.last_refresh_outcome = _outcome_of(exc)
+        credential.save(update_fields=["last_refresh_attempt_at", "last_refresh_outcome", "updated_at"])
+        credential_record_error(credential=credential, error=exc)
+        raise translate(exc) from exc
+
+    previous_expiry = credential.token_expires_at if credential.access_token else None
+    moved = previous_expiry is None or token.expires_at > previous_expiry
+    outcome = RefreshOutcome.REFRESHED if moved else RefreshOutcome.SAME_TOKEN
+    # Kiwoom's answer is the truth either way: store it.
+    credential.access_token = token.token
+    credential.token_expires_at = token.expires_at
+    credential.status = CredentialStatus.ACTIVE
+    credential.last_refresh_attempt_at = now
+    credential.last_refresh_outcome = outcome
+    fields = ["access_token", "token_expires_at", "status", "last_refresh_attempt_at", "last_refresh_outcome"]
+    if moved:
+        credential.last_refreshed_at = now
+        fields.append("last_refreshed_at")
+    credential.save(update_fields=[*fields, "updated_at"])
+    return outcome
+
+
+def _outcome_of(error: kiwoom.KiwoomError) -> str:
+    if isinstance(error, kiwoom.KiwoomInvalidCredentials | kiwoom.KiwoomModeMismatch):
+        return RefreshOutcome.INVALID_KEYS
+    if isinstance(error, kiwoom.KiwoomDeviceNotAllowed):
+        return RefreshOutcome.DEVICE_REFUSED
+    return RefreshOutcome.FAILED
+
+
+def _token_copy(*, source: KiwoomCredential, target: KiwoomCredential) -> None:
+    for name in (
+        "access_token",
+        "token_expires_at",
+        "status",
+        "last_refreshed_at",
+        "last_refresh_attempt_at",
+        "last_refresh_outcome",
+    ):
+        setattr(target, name, getattr(source, name))

@@ -188,8 +188,22 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# stocklab/celery.py closes them as Django does around a request instead (CONN_MAX_AGE, unusable ones).
+CELERY_DB_REUSE_MAX = 1_000_000
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Beat keeps its schedule in the database (editable in the admin); the entries below are synced into it at
+# every start, by name.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "kiwoom-token-sweep": {
+        "task": "brokerage.tasks.tokens.kiwoom_token_sweep",
+        "schedule": KIWOOM_TOKEN_SWEEP_INTERVAL,
+        # A sweep still queued when the next one is due is dropped: the next one does the same work.
+        "options": {"expire_seconds": KIWOOM_TOKEN_SWEEP_INTERVAL},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,180 @@
+"""Kiwoom's request limits, kept by every web and Celery process together.
+
+Kiwoom limits each TR per token (PROTOCOL.md 1.7: about 1 call/s on mock, 5/s on real). Each credential and TR
+has one bucket, paced by GCRA: the bucket remembers the theoretical arrival time (TAT) of its next call, and
+a caller reserves the next free slot in one atomic step (a Lua script on Redis, so the slots are shared by
+every process of the site), then sleeps until it. Reservations are first come, first served; a caller whose
+slot lies further ahead than it may wait gets `SlotUnavailable` with the time after which a retry is served.
+A caller that wakes later than its slot (a busy process) makes the next one wait that much longer, so that
+the calls that actually leave stay an interval apart. An upstream 429 pushes the bucket's next slot a whole
+Kiwoom window ahead (`penalize`).
+
+Without Redis (embedded defaults) the same algorithm runs in-process, which is right for the one-process demo.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import cache
+
+import redis
+from redis.commands.core import Script
+
+from .coordination import KEY_PREFIX, redis_client
+
+# Kiwoom counts calls in a sliding one-second window over their arrival times, and arrivals jitter (a busy
+# process wakes late, a request waits for a connection): pacing at exactly the limit would make calls arrive
+# too early. Spacing calls 10% wider leaves 100 ms of jitter per window, at any rate.
+SPACING_MARGIN = 0.10
+# After an upstream 429 nothing is sent on that bucket for one whole Kiwoom window.
+PENALTY_SECONDS = 1.0
+
+# A bucket is a hash: `t`, the theoretical arrival time of its next call (reservations); `s`, when its last
+# call actually left. Times are Redis's own clock, in seconds.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local fields = redis.call('HMGET', KEYS[1], 't', 's')
+local tat = math.max(tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, now)
+local wait = tat - now
+if wait > tonumber(ARGV[2]) then
+    return {0, string.format('%.6f', wait)}
+end
+redis.call('HSET', KEYS[1], 't', string.format('%.6f', tat + interval))
+if wait == 0 then
+    redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
+end
+redis.call('PEXPIRE', KEYS[1], math.ceil((tat + interval - now) * 1000) + 1000)
+return {1, string.format('%.6f', wait)}
+"""
+
+_CONFIRM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local due = tonumber(redis.call('HGET', KEYS[1], 's') or '0') + interval
+if due > now then
+    return string.format('%.6f', due - now)
+end
+redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]), math.ceil(interval * 1000) + 1000))
+return '0'
+"""
+
+_PENALIZE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local penalty = tonumber(ARGV[1])
+local tat = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
+if tat < now + penalty then
+    redis.call('HSET', KEYS[1], 't', string.format('%.6f', now + penalty))
+    redis.call('PEXPIRE', KEYS[1], math.ceil(penalty * 1000) + 1000)
+end
+return 1
+"""
+
+
+class SlotUnavailable(Exception):
+    """No slot within the allowed wait; a retry after `retry_after` seconds would be served."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"no Kiwoom request slot within the allowed wait; retry after {retry_after:.2f} s")
+
+
+def bucket_key(credential_id: int, api_id: str) -> str:
+    return f"{KEY_PREFIX}ratelimit:{credential_id}:{api_id}"
+
+
+def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) -> float:
+    """Wait for this credential's next slot for `api_id` (at most `max_wait` s); the seconds waited.
+
+    `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` without waiting when the next
+    slot is further away than `max_wait`.
+    """
+    key = bucket_key(credential_id, api_id)
+    interval = (1.0 + SPACING_MARGIN) / rate
+    granted, wait = _backend().reserve(key, interval, max_wait)
+    if not granted:
+        raise SlotUnavailable(retry_after=wait - max_wait)
+    waited = wait
+    while wait > 0:
+        time.sleep(wait)
+        # A caller can wake later than its slot (a busy process, a slow thread): whoever follows it then waits
+        # a little longer, so that the calls that actually leave stay a whole interval apart.
+        wait = _backend().confirm(key, interval)
+        waited += wait
+    return waited
+
+
+def penalize(*, credential_id: int, api_id: str, seconds: float = PENALTY_SECONDS) -> None:
+    """Kiwoom answered 429 on this bucket: send nothing on it for `seconds`."""
+    _backend().penalize(bucket_key(credential_id, api_id), seconds)
+
+
+def _backend() -> _RedisBuckets | _LocalBuckets:
+    client = redis_client()
+    return _local if client is None else _redis_buckets(client)
+
+
+class _RedisBuckets:
+    """Buckets in Redis, shared by every process; each step is one atomic script on Redis's clock."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        # Each Script computes its SHA once, then runs as EVALSHA (loading itself again after NOSCRIPT).
+        self._reserve: Script = client.register_script(_RESERVE)
+        self._confirm: Script = client.register_script(_CONFIRM)
+        self._penalize: Script = client.register_script(_PENALIZE)
+
+    def reserve(self, key: str, interval: float, max_wait: float) -> tuple[bool, float]:
+        granted, wait = self._reserve(keys=[key], args=[interval, max_wait])
+        return bool(granted), float(wait)
+
+    def confirm(self, key: str, interval: float) -> float:
+        return float(self._confirm(keys=[key], args=[interval]))
+
+    def penalize(self, key: str, seconds: float) -> None:
+        self._penalize(keys=[key], args=[seconds])
+
+
+_redis_buckets = cache(_RedisBuckets)
+
+
+class _LocalBuckets:
+    """The same buckets in one process (embedded defaults)."""
+
+    def __init__(self) -> None:
+        self._tat: dict[str, float] = {}
+        self._sent: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: str, interval: float, max_wait: float) -> tuple[bool, float]:
+        with self._lock:
+            now = time.monotonic()
+            tat = max(self._tat.get(key, now), self._sent.get(key, now - interval) + interval, now)
+            wait = tat - now
+            if wait > max_wait:
+                return False, wait
+            self._tat[key] = tat + interval
+            if wait == 0:
+                self._sent[key] = now
+            return True, wait
+
+    def confirm(self, key: str, interval: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            due = self._sent.get(key, now - interval) + interval
+            if due > now:
+                return due - now
+            self._sent[key] = now
+            return 0.0
+
+    def penalize(self, key: str, seconds: float) -> None:
+        with self._lock:
+            blocked_until = time.monotonic() + seconds
+            self._tat[key] = max(self._tat.get(key, blocked_until), blocked_until)
+
+
+_local = _LocalBuckets()

@@ -1,0 +1,227 @@
+"""The shared rate limiter: one GCRA bucket per credential and TR, kept in Redis for every process.
+
+Callers wait briefly for a slot instead of failing; past KIWOOM_RATE_LIMIT_WAIT the API answers 429 with
+Retry-After and Kiwoom receives nothing; an upstream 429 slows the bucket down.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from itertools import pairwise
+
+import pytest
+
+from brokerage import ratelimit
+from brokerage.ratelimit import SPACING_MARGIN, SlotUnavailable
+from tests.conftest import DEMO_APP_KEY
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/kiwoom/account/balance"
+
+
+@pytest.fixture
+def credential_id():
+    """Buckets of their own for each test (Redis outlives the test database)."""
+    return uuid.uuid4().int % 10**12
+
+
+@pytest.fixture(params=["redis", "local"])
+def backend(request, settings):
+    if request.param == "local":
+        settings.REDIS_URL = ""
+    return request.param
+
+
+class TestBuckets:
+    def test_the_first_call_goes_at_once_and_the_next_waits_for_its_slot(self, backend, credential_id):
+        rate = 10.0
+
+        first = ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
+        started = time.monotonic()
+        second = ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
+        elapsed = time.monotonic() - started
+
+        interval = (1 + SPACING_MARGIN) / rate
+        assert first == 0
+        assert interval * 0.8 < second <= interval
+        assert elapsed == pytest.approx(second, abs=0.03)
+
+    def test_calls_are_spaced_a_little_wider_than_the_limit(self, backend, credential_id):
+        stamps = []
+        for _ in range(6):
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=20, max_wait=2)
+            stamps.append(time.monotonic())
+
+        gaps = [b - a for a, b in pairwise(stamps)]
+        assert min(gaps) >= (1 + SPACING_MARGIN) / 20 * 0.9
+        # Kiwoom counts a sliding second: never 20 calls in one second, with room for jitter.
+        assert stamps[-1] - stamps[0] >= 5 * (1 + SPACING_MARGIN) / 20 * 0.95
+
+    def test_a_caller_that_wakes_late_pushes_the_next_one_back(self, backend, credential_id):
+        rate = 5.0
+        interval = (1 + SPACING_MARGIN) / rate
+        key = ratelimit.bucket_key(credential_id, "kt00018")
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
+        # A second caller gets the next slot, a third the one after it (waiting in its own thread).
+        granted, slot_in = ratelimit._backend().reserve(key, interval, 2)
+        third_left = []
+
+        def third_caller():
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
+            third_left.append(time.monotonic())
+
+        third = threading.Thread(target=third_caller)
+        third.start()
+        # The second caller's process only gets to run 0.1 s after its slot.
+        time.sleep(slot_in + 0.1)
+        assert ratelimit._backend().confirm(key, interval) == 0
+        second_left = time.monotonic()
+        third.join()
+
+        assert granted
+        assert third_left[0] - second_left >= interval * 0.95
+
+    def test_past_the_allowed_wait_nothing_is_reserved_and_the_retry_time_is_given(
+        self, backend, credential_id
+    ):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0)
+
+        started = time.monotonic()
+        for _ in range(2):  # a refusal reserves nothing: the second one is told the same
+            with pytest.raises(SlotUnavailable) as refused:
+                ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0.5)
+            # The next slot is 1.1 s ahead; a caller who may wait 0.5 s is served from 0.6 s on.
+            assert refused.value.retry_after == pytest.approx(1 + SPACING_MARGIN - 0.5, abs=0.05)
+
+        assert time.monotonic() - started < 0.1  # refused without waiting
+
+    def test_buckets_are_per_credential_and_per_tr(self, backend, credential_id):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0)
+
+        assert ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=1, max_wait=0) == 0
+        assert ratelimit.acquire(credential_id=credential_id + 1, api_id="kt00018", rate=1, max_wait=0) == 0
+        with pytest.raises(SlotUnavailable):
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0)
+
+    def test_an_upstream_429_closes_the_bucket_for_a_whole_window(self, backend, credential_id):
+        ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
+
+        with pytest.raises(SlotUnavailable) as refused:
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=100, max_wait=0.5)
+        assert refused.value.retry_after == pytest.approx(ratelimit.PENALTY_SECONDS - 0.5, abs=0.1)
+        waited = ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=100, max_wait=2)
+        assert waited == pytest.approx(ratelimit.PENALTY_SECONDS, abs=0.1)
+
+    def test_a_penalty_never_shortens_a_longer_queue(self, backend, credential_id):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=0.25, max_wait=0)
+
+        ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
+
+        with pytest.raises(SlotUnavailable) as refused:
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=0.25, max_wait=0)
+        assert refused.value.retry_after == pytest.approx((1 + SPACING_MARGIN) / 0.25, abs=0.1)
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from brokerage import ratelimit
+
+    credential_id, start_at = int(sys.argv[1]), float(sys.argv[2])
+    time.sleep(max(0.0, start_at - time.time()))
+    stamps = []
+    for _ in range(5):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=10, max_wait=5)
+        stamps.append(time.time())
+    print(json.dumps(stamps))
+    """
+)
+
+
+def test_processes_share_one_bucket(settings, credential_id):
+    """Two processes with their own Redis clients, starting together, get their slots from one bucket."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "stocklab.settings.test",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    start_at = time.time() + 2.0
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(credential_id), str(start_at)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=30)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+
+    stamps = sorted(stamp for output in outputs for stamp in json.loads(output))
+    interval = (1 + SPACING_MARGIN) / 10
+    assert min(b - a for a, b in pairwise(stamps)) > interval * 0.7
+    assert stamps[-1] - stamps[0] >= 9 * interval * 0.95
+
+
+class TestThroughTheApi:
+    """Mock's real limit (1/s per TR) on both sides: ours and the simulator's."""
+
+    @pytest.fixture
+    def paced(self, connected_api, kiwoom, settings):
+        settings.KIWOOM_RATE_LIMIT_MOCK = 1
+        settings.KIWOOM_BALANCE_COALESCING = False
+        kiwoom.control.configure(rate_limit=1)
+        kiwoom.control.reset_stats()
+        return connected_api
+
+    def test_a_caller_waits_for_a_slot_and_then_succeeds(self, paced, kiwoom):
+        first = paced.get(URL)
+        started = time.monotonic()
+        second = paced.get(URL)
+        elapsed = time.monotonic() - started
+
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert elapsed >= 0.9  # waited for kt00018's next slot instead of failing
+        calls = kiwoom.control.stats()["calls_by_app_key"][DEMO_APP_KEY]
+        assert calls["kt00018"] == 2  # nothing refused upstream, nothing resent
+
+    def test_past_the_allowed_wait_the_answer_is_429_with_retry_after_and_kiwoom_sees_nothing(
+        self, paced, kiwoom, settings
+    ):
+        settings.KIWOOM_RATE_LIMIT_WAIT = 0.5
+        assert paced.get(URL).status_code == 200
+
+        response = paced.get(URL)
+
+        assert response.status_code == 429
+        assert response.json()["code"] == "kiwoom_rate_limited"
+        assert response["Retry-After"] == "1"
+        assert kiwoom.control.stats()["calls_by_app_key"][DEMO_APP_KEY]["kt00018"] == 1
+
+    def test_an_upstream_429_slows_the_bucket_and_the_call_is_tried_once_more(self, paced, kiwoom):
+        kiwoom.control.inject_fault("rate_limit", api_id="kt00018", count=1)
+
+        started = time.monotonic()
+        response = paced.get(URL)
+
+        assert response.status_code == 200
+        assert time.monotonic() - started >= ratelimit.PENALTY_SECONDS * 0.9
+        assert kiwoom.control.stats()["calls"]["kt00018"] == 2
+
+    def test_a_second_upstream_429_reaches_the_caller_with_kiwoom_code(self, paced, kiwoom):
+        kiwoom.control.inject_fault("rate_limit", api_id="kt00018", count=2)
+
+        response = paced.get(URL)
+
+        assert response.status_code == 429
+        assert response.json()["code"] == "kiwoom_rate_limited"
+        assert response.json()["kiwoom_code"] == "1700"
+        assert "Retry-After" in response
+        assert kiwoom.control.stats()["calls"]["kt00018"] == 2
