@@ -20,7 +20,7 @@ from stocklab.errors import ApplicationError
 from . import kiwoom, services
 from .coordination import LockTimeout
 from .models import KiwoomCredential, Order, RefreshOutcome, TradingProfile
-from .services import tokens
+from .services.tokens import token_renew
 
 SECRET_FIELDS = ("app_key", "app_secret", "access_token")
 
@@ -50,16 +50,6 @@ class TokenExpiryFilter(admin.SimpleListFilter):
         if self.value() == "valid":
             return queryset.filter(token_expires_at__gt=soon)
         return queryset
-
-
-def token_renew(credential: KiwoomCredential) -> None:
-    """Issue a new token now, whatever the current one's expiry; `credential` is updated.
-
-    Runs like the renewal after an 8005 (the current token named as the one to replace, under the shared
-    lock), so an operator's click racing a request or the sweep still causes a single au10001.
-    """
-    # TODO(issue 4): call a public forced refresh of brokerage.services once it offers one.
-    tokens._token_replace_rejected(credential=credential, rejected=credential.access_token)
 
 
 @admin.register(KiwoomCredential)
@@ -134,7 +124,7 @@ class KiwoomCredentialAdmin(admin.ModelAdmin):
         refreshed = 0
         for credential in queryset:
             try:
-                token_renew(credential)
+                token_renew(credential=credential)
             except (ApplicationError, LockTimeout) as exc:
                 self.message_user(
                     request,

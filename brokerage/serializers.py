@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from . import kiwoom
 from .errors import explain
-from .models import KiwoomCredential, Mode, Order
+from .models import KiwoomCredential, Mode, Order, RefreshOutcome
 from .models.orders import Exchange
 
 KST = ZoneInfo("Asia/Seoul")
@@ -54,6 +54,12 @@ class CredentialStatusSerializer(serializers.Serializer):
         allow_null=True, default_timezone=KST, help_text=_("Korea time.")
     )
     last_refreshed_at = serializers.DateTimeField(allow_null=True)
+    next_refresh_at = serializers.DateTimeField(
+        allow_null=True, default_timezone=UTC, help_text=_("Next scheduled token renewal (UTC).")
+    )
+    last_refresh_outcome = serializers.ChoiceField(
+        choices=RefreshOutcome.choices, allow_blank=True, allow_null=True
+    )
     last_error = CredentialErrorSerializer(allow_null=True)
 
     @classmethod
@@ -80,6 +86,8 @@ class CredentialStatusSerializer(serializers.Serializer):
                 "token_expires_at": expires,
                 "token_expires_at_kst": expires,
                 "last_refreshed_at": credential.last_refreshed_at,
+                "next_refresh_at": credential.next_refresh_at,
+                "last_refresh_outcome": credential.last_refresh_outcome,
                 "last_error": last_error,
             }
         ).data

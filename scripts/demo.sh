@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE=stocklab.settings.local
 SIM_PORT="${SIM_PORT:-8700}"
 WEB_PORT="${WEB_PORT:-8000}"
 export KIWOOM_MOCK_BASE_URL="http://127.0.0.1:${SIM_PORT}"
-mkdir -p var/celery var/celery-processed
+mkdir -p var/celery var/celery-processed var/celery-control
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -146,6 +146,15 @@ def _token_is_usable(credential: KiwoomCredential, *, now: datetime | None = Non
     return expires - timedelta(seconds=settings.KIWOOM_TOKEN_REFRESH_MARGIN) > now
 
 
+def token_renew(*, credential: KiwoomCredential) -> str:
+    """Issue a new token now, whatever the current one's expiry (an operator's "refresh now").
+
+    Runs as the renewal after an 8005 does (the current token named as the one to replace, under the shared
+    lock), so a click racing a request or the sweep still causes a single au10001; `credential` is updated.
+    """
+    return _token_replace_rejected(credential=credential, rejected=credential.access_token)
+
+
 def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
     """Kiwoom refused `rejected` (8005): a token to try once more with, issued only if nobody has yet."""
     with _token_lock(credential.pk):

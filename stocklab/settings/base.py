@@ -177,6 +177,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(BASE_DIR / "var" / "celery"),
         "data_folder_out": str(BASE_DIR / "var" / "celery"),
         "processed_folder": str(BASE_DIR / "var" / "celery-processed"),
+        "control_folder": str(BASE_DIR / "var" / "celery-control"),
     }
 )
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -202,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": KIWOOM_TOKEN_SWEEP_INTERVAL,
         # A sweep still queued when the next one is due is dropped: the next one does the same work.
         "options": {"expire_seconds": KIWOOM_TOKEN_SWEEP_INTERVAL},
+    },
+    "orders-sync": {
+        "task": "brokerage.tasks.orders.orders_sync_all",
+        "schedule": ORDER_RECONCILE_INTERVAL,
+        "options": {"expire_seconds": ORDER_RECONCILE_INTERVAL},
     },
 }
 

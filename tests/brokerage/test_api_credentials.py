@@ -1,6 +1,9 @@
 """Connecting Kiwoom keys: checked at Kiwoom first, stored encrypted, shown masked, revoked on the way out."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils.dateparse import parse_datetime
 
 from brokerage.kiwoom import KiwoomClient, KiwoomInvalidToken
 from brokerage.models import KiwoomCredential
@@ -111,6 +114,16 @@ class TestStatus:
         assert body["token_expires_at"].endswith("Z") or body["token_expires_at"].endswith("+00:00")
         assert body["token_expires_at_kst"].endswith("+09:00")
         assert body["last_error"] is None
+
+    def test_shows_the_next_scheduled_refresh_and_the_last_outcome(self, connected_api, user, settings):
+        credential = KiwoomCredential.objects.get(user=user)
+        KiwoomCredential.objects.filter(user=user).update(last_refresh_outcome="refreshed")
+
+        body = connected_api.get(f"{URL}/status").json()
+
+        window = timedelta(seconds=settings.KIWOOM_TOKEN_SWEEP_WINDOW)
+        assert parse_datetime(body["next_refresh_at"]) == credential.token_expires_at - window
+        assert body["last_refresh_outcome"] == "refreshed"
 
     def test_the_last_error_is_explained_in_plain_words(self, connected_api, user):
         KiwoomCredential.objects.filter(user=user).update(
