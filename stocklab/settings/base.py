@@ -71,6 +71,7 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # views must not hold a transaction across a Kiwoom call
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # persistent connections (conn_max_age) are checked first
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
