@@ -14,4 +14,4 @@ STORAGES = {
 }
 
 # Production names its database explicitly: no SQLite fallback.
-DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"].update(env.db("DATABASE_URL"))  # noqa: F405

@@ -1,8 +1,12 @@
 """Configuration stays consistent: settings, .env.example and docker-compose.yml name the same variables."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,4 +80,23 @@ def test_production_settings_have_no_secret_defaults():
         call = re.search(rf"""env(?:\.\w+)?\(\s*["']{name}["']([^)]*)\)""", base)
         assert call, name
         assert "default" not in call.group(1), f"{name} has a default in base settings"
-    assert 'env.db("DATABASE_URL")' in (ROOT / "stocklab" / "settings" / "production.py").read_text()
+    assert 'env.db("DATABASE_URL"))' in (ROOT / "stocklab" / "settings" / "production.py").read_text()
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_SALTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without_a_secret(missing):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "stocklab.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "FIELD_ENCRYPTION_SALTS": "salt",
+        "DATABASE_URL": "postgres://stocklab@db:5432/stocklab",
+    }
+    del env[missing]
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode != 0
+    assert missing in result.stderr
