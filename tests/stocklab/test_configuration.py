@@ -95,7 +95,11 @@ def test_production_refuses_to_start_without_a_secret(missing):
     del env[missing]
 
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode != 0
