@@ -52,9 +52,26 @@ class TokenExpiryFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that operators may look at but never add, edit or delete by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(KiwoomCredential)
-class KiwoomCredentialAdmin(admin.ModelAdmin):
-    """Operators see the masked key, fingerprint and token health; secrets are never shown or decrypted."""
+class KiwoomCredentialAdmin(ViewOnlyAdmin):
+    """Operators see the masked key, fingerprint and token health; secrets are never shown or decrypted.
+
+    View-only: keys are connected by their owner after Kiwoom checked them, and removed by the
+    "revoke and disconnect" action, which revokes the token at Kiwoom first.
+    """
 
     list_display = [
         "user",
@@ -94,17 +111,6 @@ class KiwoomCredentialAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*SECRET_FIELDS)
-
-    # View-only: keys are connected by their owner after Kiwoom checked them, and removed by the action
-    # below, which revokes the token at Kiwoom first.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_operate_permission(self, request):
         """Who may run the token actions: operators with the model's change permission."""
@@ -187,7 +193,7 @@ class KiwoomCredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ViewOnlyAdmin):
     """The ledger, read-only: what each user ordered and what became of it."""
 
     list_display = [
@@ -230,15 +236,6 @@ class OrderAdmin(admin.ModelAdmin):
             return kiwoom.TradeType(order.trade_type).label
         except ValueError:
             return order.trade_type
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TradingProfile)
