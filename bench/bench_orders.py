@@ -11,6 +11,7 @@ PostgreSQL database, runs Django in this process against it (the test client, a 
 and, for scale, an authenticated GET that calls no Kiwoom TR (what Django, DRF and the JWT cost anyway). It
 prints plain result lines:
 
+    ledger work per order: N SQL statements, M Redis commands
     direct kt10000: p50 X ms, p99 Y ms
     ledger POST /order/buy: p50 X ms, p99 Y ms
     ledger added latency: p50 X ms (difference of the medians), paired p50 X ms, p99 Y ms
@@ -73,7 +74,32 @@ def describe(samples: list[float]) -> str:
     return f"p50 {percentile(samples, 0.5):.2f} ms, p99 {percentile(samples, 0.99):.2f} ms"
 
 
-def run(orders: int, warmup: int, base_url: str) -> tuple[list[float], list[float], list[float]]:
+def count_work(post_order) -> tuple[int, int]:
+    """SQL statements and Redis commands (the cache, locks and the rate limiter) of one `post_order()`."""
+    import redis
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    commands = 0
+    execute_command = redis.Redis.execute_command
+
+    def counted(client, *args, **options):
+        nonlocal commands
+        commands += 1
+        return execute_command(client, *args, **options)
+
+    redis.Redis.execute_command = counted
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            post_order()
+    finally:
+        redis.Redis.execute_command = execute_command
+    return len(queries.captured_queries), commands
+
+
+def run(
+    orders: int, warmup: int, base_url: str
+) -> tuple[list[float], list[float], list[float], tuple[int, int]]:
     import django
 
     django.setup()
@@ -125,11 +151,16 @@ def run(orders: int, warmup: int, base_url: str) -> tuple[list[float], list[floa
             direct_ms.append((middle - started) * 1000)
             ledger_ms.append((ended - middle) * 1000)
             floor_ms.append((floor_ended - ended) * 1000)
+    work = count_work(
+        lambda: api.post(
+            "/api/v1/kiwoom/order/buy", order, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+        )
+    )
     direct.close()
     from django.db import connections
 
     connections.close_all()
-    return direct_ms, ledger_ms, floor_ms
+    return direct_ms, ledger_ms, floor_ms, work
 
 
 def main() -> int:
@@ -153,7 +184,7 @@ def main() -> int:
             KIWOOM_RATE_LIMIT_MOCK="100000",
             DJANGO_LOG_LEVEL="WARNING",
         )
-        direct_ms, ledger_ms, floor_ms = run(args.orders, args.warmup, base_url)
+        direct_ms, ledger_ms, floor_ms, (statements, commands) = run(args.orders, args.warmup, base_url)
 
     added = [ledger - direct for direct, ledger in zip(direct_ms, ledger_ms, strict=True)]
     added_p50 = statistics.median(ledger_ms) - statistics.median(direct_ms)
@@ -161,6 +192,7 @@ def main() -> int:
         f"orders: {args.orders} each way, simulator latency {args.latency_ms} ms, "
         f"redis {args.redis_url or 'none'}"
     )
+    print(f"ledger work per order: {statements} SQL statements, {commands} Redis commands")
     print(f"direct kt10000: {describe(direct_ms)}")
     print(f"ledger POST /order/buy: {describe(ledger_ms)}")
     print(

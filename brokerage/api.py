@@ -4,7 +4,6 @@ Viewsets validate input, call one service or selector, and shape the answer; the
 """
 
 import logging
-from collections.abc import Callable
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -31,7 +30,6 @@ from .serializers import (
     OrderModifyInputSerializer,
     OrderSerializer,
 )
-from .services.orders import IdempotencyKeyInFlight
 
 logger = logging.getLogger(__name__)
 
@@ -167,45 +165,25 @@ class AccountViewSet(viewsets.ViewSet):
         return Response(AccountFillsSerializer({"fills": fills, "fetched_at": timezone.now()}).data)
 
 
-class IdempotentOrderMixin:
-    """Order writes honour an `Idempotency-Key` header: the first answer is recorded with the outcome and
-    replayed to repeats (see `services.orders`)."""
-
-    def respond_idempotently(
-        self,
-        request,
-        *,
-        action: str,
-        params: dict,
-        perform: Callable[[services.IdempotencyClaim | None], Order],
-    ) -> Response:
-        claim = services.idempotency_claim(
-            key=request.headers.get("Idempotency-Key"), action=action, params=params, answer=_created_answer
-        )
-        if claim is None:
-            status_code, body = _created_answer(perform(None))
-            return Response(body, status=status_code)
-        recorded = services.order_replay(user=request.user, claim=claim)
-        if recorded is None:
-            try:
-                order = perform(claim)
-            except services.IdempotencyKeyTaken:
-                # Another request reserved the key after our look-up: it is in flight, or has just answered.
-                recorded = services.order_replay(user=request.user, claim=claim)
-            else:
-                return Response(order.response_body, status=order.response_status)
-        if recorded is None:
-            raise IdempotencyKeyInFlight()
-        if recorded.status_code is None:  # its request stopped before answering: the entry as it is now
-            return Response(OrderSerializer(recorded.order).data, headers={"Idempotent-Replayed": "true"})
-        return Response(recorded.body, status=recorded.status_code, headers={"Idempotent-Replayed": "true"})
+def _answer_order_request(request, *, action: str, params: dict, perform) -> Response:
+    """Run an order write under the request's `Idempotency-Key` (see `services.order_request_answer`)."""
+    answer = services.order_request_answer(
+        user=request.user,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        action=action,
+        params=params,
+        perform=perform,
+        render=_render_order,
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(answer.body, status=answer.status_code, headers=headers)
 
 
-def _created_answer(order: Order) -> tuple[int, dict]:
-    return status.HTTP_201_CREATED, OrderSerializer(order).data
+def _render_order(order: Order) -> dict:
+    return OrderSerializer(order).data
 
 
-class OrderEntryViewSet(IdempotentOrderMixin, viewsets.ViewSet):
+class OrderEntryViewSet(viewsets.ViewSet):
     """Buy and sell; the answer is the order's ledger entry."""
 
     serializer_class = OrderInputSerializer
@@ -214,7 +192,7 @@ class OrderEntryViewSet(IdempotentOrderMixin, viewsets.ViewSet):
         serializer = OrderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return self.respond_idempotently(
+        return _answer_order_request(
             request,
             action=side,
             params=data,
@@ -251,9 +229,7 @@ class OrderPagination(PageNumberPagination):
     max_page_size = 200
 
 
-class OrderViewSet(
-    IdempotentOrderMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The order ledger: every attempt and what became of it, brought up to date when looked at."""
 
     serializer_class = OrderSerializer
@@ -308,16 +284,7 @@ class OrderViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        order = self.get_object()
-        serializer = OrderCancelInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        return self.respond_idempotently(
-            request,
-            action="cancel",
-            params={"order_id": order.pk, **data},
-            perform=lambda claim: services.order_cancel(order=order, idempotency=claim, **data),
-        )
+        return self._change(request, "cancel", services.order_cancel)
 
     @extend_schema(
         request=OrderModifyInputSerializer,
@@ -330,15 +297,19 @@ class OrderViewSet(
     )
     @action(detail=True, methods=["post"])
     def modify(self, request, pk=None):
+        return self._change(request, "modify", services.order_modify)
+
+    def _change(self, request, action: str, service) -> Response:
+        """Cancel or modify one of the user's orders (another user's is a 404 before anything else)."""
         order = self.get_object()
-        serializer = OrderModifyInputSerializer(data=request.data)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return self.respond_idempotently(
+        return _answer_order_request(
             request,
-            action="modify",
+            action=action,
             params={"order_id": order.pk, **data},
-            perform=lambda claim: services.order_modify(order=order, idempotency=claim, **data),
+            perform=lambda claim: service(order=order, idempotency=claim, **data),
         )
 
     @extend_schema(

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from accounts.models import User
 from stocklab.errors import ApplicationError
 
-from . import kiwoom, selectors
+from . import kiwoom
 from .errors import RealTradingDisabled
+from .kiwoom.parsing import KST
 from .models import Mode, TradingProfile
 from .models.orders import Exchange
 
-KST = ZoneInfo("Asia/Seoul")
 # KRX daily price limit: ± this share of the base price (PROTOCOL.md 6.3).
 PRICE_BAND_PERCENT = 30
 
@@ -39,7 +37,7 @@ class Session:
     closes: time
 
 
-REGULAR_SESSION = Session(_("the regular session"), time(9, 0), time(15, 30))
+_REGULAR_SESSION = Session(_("the regular session"), time(9, 0), time(15, 30))
 # The after-hours types trade in their own windows (PROTOCOL.md 6.3).
 _SESSIONS = {
     kiwoom.TradeType.PRE_MARKET.value: Session(_("the pre-market session"), time(8, 30), time(8, 40)),
@@ -125,10 +123,6 @@ class OrderLimits:
 
     max_quantity: int
     max_value: int
-
-    @classmethod
-    def for_user(cls, user: User) -> OrderLimits:
-        return cls.for_profile(selectors.trading_profile_find(user=user))
 
     @classmethod
     def for_profile(cls, profile: TradingProfile | None) -> OrderLimits:
@@ -269,10 +263,6 @@ def check_price_band(price: int, *, quote: kiwoom.StockInfo) -> None:
         )
 
 
-def session_for(trade_type: str) -> Session:
-    return _SESSIONS.get(trade_type, REGULAR_SESSION)
-
-
 def check_trading_hours(*, trade_type: str, now: datetime | None = None) -> None:
     """When ORDER_ENFORCE_TRADING_HOURS is on: weekdays, in the session of the trade type (Korea time).
 
@@ -281,7 +271,7 @@ def check_trading_hours(*, trade_type: str, now: datetime | None = None) -> None
     if not settings.ORDER_ENFORCE_TRADING_HOURS:
         return
     moment = timezone.localtime(now or timezone.now(), KST)
-    session = session_for(trade_type)
+    session = _SESSIONS.get(trade_type, _REGULAR_SESSION)
     if moment.weekday() < 5 and session.opens <= moment.time() < session.closes:
         return
     raise MarketClosed(

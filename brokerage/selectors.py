@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 from .errors import KiwoomNotConnected
+from .kiwoom.parsing import KST
 from .models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus, TradingProfile
 from .models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
-
-KST = ZoneInfo("Asia/Seoul")
 
 
 def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | None:
@@ -22,24 +20,19 @@ def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | 
 
 def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
     """The user's usable credential, or `kiwoom_not_connected`."""
-    credential = credential_find(user=user, mode=mode)
-    if credential is None or credential.status == CredentialStatus.INVALID:
-        raise KiwoomNotConnected()
-    return credential
+    return _connected(credential_find(user=user, mode=mode))
 
 
 def credential_get_for_trading(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
-    """The user's usable credential with their trading profile (`trading_profile_of`) in the same query."""
-    credential = (
-        KiwoomCredential.objects.select_related("user__trading_profile").filter(user=user, mode=mode).first()
-    )
+    """`credential_get_connected` with the user's trading profile (`trading_profile_of`) in the same query."""
+    credentials = KiwoomCredential.objects.select_related("user__trading_profile")
+    return _connected(credentials.filter(user=user, mode=mode).first())
+
+
+def _connected(credential: KiwoomCredential | None) -> KiwoomCredential:
     if credential is None or credential.status == CredentialStatus.INVALID:
         raise KiwoomNotConnected()
     return credential
-
-
-def trading_profile_find(*, user: User) -> TradingProfile | None:
-    return TradingProfile.objects.filter(user=user).first()
 
 
 def trading_profile_of(credential: KiwoomCredential) -> TradingProfile | None:
@@ -62,7 +55,7 @@ def order_list(
     date_to: date | None = None,
 ) -> QuerySet[Order]:
     """The user's ledger, newest first; dates are Korea-time calendar days, both ends included."""
-    orders = Order.objects.filter(user=user)
+    orders = user.orders.all()  # each entry's `user` is this one, without a query
     exact = {"status": status, "side": side, "stock_code": stock_code, "mode": mode, "kind": kind}
     orders = orders.filter(**{field: value for field, value in exact.items() if value})
     if date_from is not None:
@@ -73,11 +66,16 @@ def order_list(
 
 
 def order_get(*, user: User, order_id: int) -> Order | None:
-    return Order.objects.filter(user=user, pk=order_id).first()
+    return user.orders.filter(pk=order_id).first()
+
+
+# What a repeated Idempotency-Key needs to know of the entry that holds it.
+_REPLAY_FIELDS = ["status", "created_at", "request_fingerprint", "response_status", "response_body"]
 
 
 def order_find_by_idempotency_key(*, user: User, key: str) -> Order | None:
-    return Order.objects.filter(user=user, idempotency_key=key).first() if key else None
+    """The entry holding the key, with only what a repeat needs loaded (`order_get` for all of it)."""
+    return user.orders.filter(idempotency_key=key).only(*_REPLAY_FIELDS).first() if key else None
 
 
 # What the sync works on: open orders and modifications (a cancellation is done once accepted), and the
@@ -91,21 +89,19 @@ def orders_to_sync(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(_TO_SYNC, user=user).select_related("parent").order_by("created_at", "id")
 
 
-def order_numbers_claimed(*, user: User, mode: str, since: datetime, until: datetime) -> set[str]:
-    """Kiwoom order numbers already matched to a ledger entry of the user in a period (one trading day)."""
+def order_numbers_claimed(*, user: User, mode: str, day: date) -> set[str]:
+    """Kiwoom order numbers already matched to a ledger entry of the user on a (Korea-time) trading day."""
     return set(
-        Order.objects.filter(user=user, mode=mode, created_at__gte=since, created_at__lt=until)
+        _on_day(Order.objects.filter(user=user, mode=mode), day)
         .exclude(kiwoom_order_number="")
         .values_list("kiwoom_order_number", flat=True)
     )
 
 
-def order_ids_by_number(*, user: User, mode: str, numbers: set[str], since: datetime) -> dict[str, int]:
-    """The ledger entries (ids) behind Kiwoom order numbers of the user since a moment."""
-    rows = Order.objects.filter(
-        user=user, mode=mode, kiwoom_order_number__in=numbers, created_at__gte=since
-    ).values_list("kiwoom_order_number", "id")
-    return dict(rows)
+def order_ids_by_number(*, user: User, mode: str, numbers: set[str], day: date) -> dict[str, int]:
+    """The ledger entries (ids) behind Kiwoom order numbers of the user on a (Korea-time) trading day."""
+    orders = Order.objects.filter(user=user, mode=mode, kiwoom_order_number__in=numbers)
+    return dict(_on_day(orders, day).values_list("kiwoom_order_number", "id"))
 
 
 def order_has_fresh_attempt(*, user: User, stock_code: str, side: str, since: datetime) -> bool:
@@ -118,6 +114,12 @@ def order_has_fresh_attempt(*, user: User, stock_code: str, side: str, since: da
 def order_users_to_sync() -> list[int]:
     """For the periodic sync: ids of the users with open or unsettled orders."""
     return list(Order.objects.filter(_TO_SYNC).order_by().values_list("user_id", flat=True).distinct())
+
+
+def _on_day(orders: QuerySet[Order], day: date) -> QuerySet[Order]:
+    return orders.filter(
+        created_at__gte=_kst_midnight(day), created_at__lt=_kst_midnight(day + timedelta(days=1))
+    )
 
 
 def _kst_midnight(day: date) -> datetime:

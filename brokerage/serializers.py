@@ -1,16 +1,15 @@
 import re
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from . import kiwoom
 from .errors import explain
-from .models import KiwoomCredential, Mode, Order, RefreshOutcome
+from .kiwoom.parsing import KST
+from .models import KiwoomCredential, Mode, OrderKind, OrderSide, OrderStatus, RefreshOutcome
 from .models.orders import Exchange
 
-KST = ZoneInfo("Asia/Seoul")
 MAX_ORDER_QUANTITY = 10**9
 MAX_PRICE = 10**10
 
@@ -195,59 +194,50 @@ class OrderCancelInputSerializer(serializers.Serializer):
     )
 
 
-class OrderSerializer(serializers.ModelSerializer):
+# Declared field by field rather than as a ModelSerializer: it renders every order answer, and building the
+# fields from the model on each use cost more than all the rest of the rendering.
+class OrderSerializer(serializers.Serializer):
     """A ledger entry: an order, or a modification or cancellation of one (`kind`, with its `parent`)."""
 
+    id = serializers.IntegerField()
     order_number = serializers.CharField(
         source="kiwoom_order_number", help_text=_("Kiwoom's order number; empty until Kiwoom accepted it.")
     )
+    side = serializers.ChoiceField(choices=OrderSide.choices)
+    stock_code = serializers.CharField()
+    stock_name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    trade_type = serializers.CharField(help_text=_("Kiwoom's 매매구분 code."))
+    price = serializers.IntegerField(allow_null=True, help_text=_("KRW per share; null for market types."))
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices,
+        help_text=_(
+            "pending, accepted, rejected, unresolved (sent, outcome unknown: being reconciled), "
+            "not_placed, partially_filled, filled, cancelled or modified."
+        ),
+    )
+    filled_quantity = serializers.IntegerField()
+    kiwoom_code = serializers.CharField(help_text=_("Kiwoom's code of a rejection or failure, e.g. RC4003."))
+    kiwoom_message = serializers.CharField(help_text=_("Kiwoom's message, or what became of the attempt."))
     ordered_at = serializers.DateTimeField(source="created_at")
+    updated_at = serializers.DateTimeField()
+    mode = serializers.ChoiceField(choices=Mode.choices)
+    kind = serializers.ChoiceField(choices=OrderKind.choices)
+    parent = serializers.IntegerField(
+        source="parent_id",
+        allow_null=True,
+        help_text=_("For a modification or cancellation: the order it acts on."),
+    )
+    exchange = serializers.ChoiceField(choices=Exchange.choices)
     remaining_quantity = serializers.IntegerField(
         help_text=_("Shares still open at Kiwoom, as of the last sync.")
     )
-    kiwoom_code = serializers.CharField(help_text=_("Kiwoom's code of a rejection or failure, e.g. RC4003."))
-    kiwoom_message = serializers.CharField(help_text=_("Kiwoom's message, or what became of the attempt."))
-
-    class Meta:
-        model = Order
-        fields = [
-            "id",
-            "order_number",
-            "side",
-            "stock_code",
-            "stock_name",
-            "quantity",
-            "trade_type",
-            "price",
-            "status",
-            "filled_quantity",
-            "kiwoom_code",
-            "kiwoom_message",
-            "ordered_at",
-            "updated_at",
-            "mode",
-            "kind",
-            "parent",
-            "exchange",
-            "remaining_quantity",
-            "average_fill_price",
-            "cancelled_quantity",
-            "modified_quantity",
-            "sent_at",
-            "last_synced_at",
-            "request_id",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {
-            "status": {
-                "help_text": _(
-                    "pending, accepted, rejected, unresolved (sent, outcome unknown: being reconciled), "
-                    "not_placed, partially_filled, filled, cancelled or modified."
-                )
-            },
-            "parent": {"help_text": _("For a modification or cancellation: the order it acts on.")},
-            "request_id": {"help_text": _("StockLab's id of the attempt, for support.")},
-        }
+    average_fill_price = serializers.IntegerField(allow_null=True)
+    cancelled_quantity = serializers.IntegerField()
+    modified_quantity = serializers.IntegerField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    request_id = serializers.UUIDField(help_text=_("StockLab's id of the attempt, for support."))
 
 
 class OrderFillSerializer(serializers.Serializer):

@@ -116,3 +116,12 @@ class Order(models.Model):
             return 0
         done = self.filled_quantity + self.cancelled_quantity + self.modified_quantity
         return max(0, self.quantity - done)
+
+    @property
+    def closed_status(self) -> str:
+        """The status this order ends in once nothing of it is left open."""
+        if self.filled_quantity >= self.quantity:
+            return OrderStatus.FILLED
+        if self.modified_quantity:
+            return OrderStatus.MODIFIED  # its remainder lives on in a child order
+        return OrderStatus.CANCELLED

@@ -3,20 +3,20 @@
 from .balance import AccountBalance, AccountSummary, account_balance_fetch
 from .credentials import credential_connect, credential_disconnect, credential_record_error, key_fingerprint
 from .orders import (
-    AccountFill,
     IdempotencyClaim,
-    IdempotencyKeyTaken,
-    RecordedResponse,
-    account_fills_fetch,
-    idempotency_claim,
+    OrderAnswer,
     order_cancel,
     order_modify,
     order_place,
+    order_request_answer,
+    stock_info_get,
+)
+from .reconciliation import (
+    AccountFill,
+    account_fills_fetch,
     order_reconcile,
-    order_replay,
     order_settle_abandoned,
     order_sync,
-    stock_info_get,
 )
 from .tokens import kiwoom_call, token_get_valid, token_refresh
 
@@ -25,21 +25,19 @@ __all__ = [
     "AccountFill",
     "AccountSummary",
     "IdempotencyClaim",
-    "IdempotencyKeyTaken",
-    "RecordedResponse",
+    "OrderAnswer",
     "account_balance_fetch",
     "account_fills_fetch",
     "credential_connect",
     "credential_disconnect",
     "credential_record_error",
-    "idempotency_claim",
     "key_fingerprint",
     "kiwoom_call",
     "order_cancel",
     "order_modify",
     "order_place",
     "order_reconcile",
-    "order_replay",
+    "order_request_answer",
     "order_settle_abandoned",
     "order_sync",
     "stock_info_get",

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from django.core.cache import cache
-
 from brokerage.models import KiwoomCredential, Mode
 from brokerage.services import kiwoom_call
 from tests.conftest import bearer_client
@@ -17,14 +14,6 @@ ORDERS = "/api/v1/kiwoom/orders"
 FILLS = "/api/v1/kiwoom/account/fills"
 ORDER_TRS = ("kt10000", "kt10001", "kt10002", "kt10003")
 SAMSUNG = "005930"  # base price 71,500 in the simulator: limits 50,100 to 92,900, tick 100
-
-
-@pytest.fixture(autouse=True)
-def fresh_order_state(settings):
-    """No quote, sync mark or rate-limit slot left from another test; Kiwoom's pace is the simulator's."""
-    cache.clear()
-    settings.KIWOOM_RATE_LIMIT_MOCK = 1000
-    settings.KIWOOM_RATE_LIMIT_REAL = 1000
 
 
 def calls(kiwoom, *api_ids: str) -> int:

@@ -2,120 +2,107 @@
 
 import pytest
 
-from brokerage.models import Order
+from brokerage.models import Order, OrderStatus
+from tests.brokerage.orders_helpers import BUY, SAMSUNG, SELL, calls, market_buy, post
 
 pytestmark = pytest.mark.django_db
-
-BUY = "/api/v1/kiwoom/order/buy"
-SELL = "/api/v1/kiwoom/order/sell"
-
-
-def order_calls(kiwoom) -> int:
-    calls = kiwoom.control.stats()["calls"]
-    return calls.get("kt10000", 0) + calls.get("kt10001", 0)
 
 
 class TestBuyAndSell:
     def test_a_market_buy_with_the_prototypes_string_quantity(self, connected_api, user, kiwoom):
-        response = connected_api.post(
-            BUY, {"stock_code": "005930", "quantity": "1", "trade_type": "3"}, format="json"
-        )
+        response = post(connected_api, BUY, {"stock_code": SAMSUNG, "quantity": "1", "trade_type": "3"})
 
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["side"] == "buy"
-        assert body["stock_code"] == "005930"
-        assert body["quantity"] == 1
-        assert body["trade_type"] == "3"
-        assert body["price"] is None
-        assert body["status"] in {"accepted", "filled"}
+        assert (body["side"], body["stock_code"], body["quantity"], body["trade_type"], body["price"]) == (
+            "buy",
+            SAMSUNG,
+            1,
+            "3",
+            None,
+        )
+        assert body["status"] == "accepted"
         assert len(body["order_number"]) == 7 and body["order_number"].isdigit()
         assert Order.objects.get(pk=body["id"], user=user).kiwoom_order_number == body["order_number"]
-        assert kiwoom.control.stats()["calls"]["kt10000"] == 1
+        assert calls(kiwoom, "kt10000") == 1
 
     def test_a_limit_sell_with_an_integer_quantity(self, connected_api, kiwoom):
-        kiwoom.control.set_price("005930", 70_000)
+        kiwoom.control.set_price(SAMSUNG, 70_000)
 
-        response = connected_api.post(
-            SELL, {"stock_code": "005930", "quantity": 2, "trade_type": "0", "price": 90_000}, format="json"
+        response = post(
+            connected_api, SELL, {"stock_code": SAMSUNG, "quantity": 2, "trade_type": "0", "price": 90_000}
         )
 
         assert response.status_code == 201, response.content
-        assert response.json()["side"] == "sell"
-        assert response.json()["price"] == 90_000
-        assert kiwoom.control.stats()["calls"]["kt10001"] == 1
+        assert (response.json()["side"], response.json()["price"]) == ("sell", 90_000)
+        assert calls(kiwoom, "kt10001") == 1
 
     def test_a_market_buy_changes_the_holding(self, connected_api, kiwoom):
         def samsung_quantity():
             holdings = connected_api.get("/api/v1/kiwoom/account/balance").json()["holdings"]
-            return next(h["quantity"] for h in holdings if h["stock_code"] == "005930")
+            return next(h["quantity"] for h in holdings if h["stock_code"] == SAMSUNG)
 
         before = samsung_quantity()
-        connected_api.post(BUY, {"stock_code": "005930", "quantity": 3, "trade_type": "3"}, format="json")
+        market_buy(connected_api, 3)
 
         assert samsung_quantity() == before + 3
 
 
-class TestKiwoomRejections:
-    def test_off_tick_price_is_422_with_kiwooms_code(self, connected_api, user, kiwoom, settings):
-        kiwoom.control.set_price("005930", 70_000)
-
-        response = connected_api.post(
-            BUY, {"stock_code": "005930", "quantity": 1, "trade_type": "0", "price": 70_050}, format="json"
-        )
-
-        assert response.status_code in {400, 422}
-        body = response.json()
-        assert body["code"] in {"kiwoom_order_rejected", "order_price_off_tick"}
-        assert "detail" in body
-
-    def test_selling_more_than_held_is_rejected_with_800033(self, connected_api, user, kiwoom):
-        response = connected_api.post(
-            SELL, {"stock_code": "005930", "quantity": 100, "trade_type": "3"}, format="json"
-        )
+class TestRefusals:
+    def test_selling_more_than_held_is_kiwooms_rejection_800033(self, connected_api, user, kiwoom):
+        response = post(connected_api, SELL, {"stock_code": SAMSUNG, "quantity": 100, "trade_type": "3"})
 
         assert response.status_code == 422
-        body = response.json()
-        assert body["code"] == "kiwoom_order_rejected"
-        assert body["kiwoom_code"] == "800033"
-        assert Order.objects.get(user=user).status == "rejected"
+        assert response.json()["code"] == "kiwoom_order_rejected"
+        assert response.json()["kiwoom_code"] == "800033"
+        assert Order.objects.get(user=user).status == OrderStatus.REJECTED
 
     def test_not_connected_is_409_and_nothing_is_recorded(self, user_api, user):
-        response = user_api.post(
-            BUY, {"stock_code": "005930", "quantity": 1, "trade_type": "3"}, format="json"
-        )
+        response = market_buy(user_api, 1)
 
         assert response.status_code == 409
+        assert response.json()["code"] == "kiwoom_not_connected"
         assert not Order.objects.filter(user=user).exists()
 
 
 class TestBadInput:
+    """A 400 naming the field; Kiwoom hears nothing, not even a quote request, and nothing is recorded."""
+
+    @pytest.mark.parametrize("url", [BUY, SELL])
     @pytest.mark.parametrize(
-        "body, field",
+        "changes, field",
         [
-            ({"stock_code": "5930", "quantity": 1, "trade_type": "3"}, "stock_code"),
-            ({"stock_code": "A05930", "quantity": 1, "trade_type": "3"}, "stock_code"),
-            ({"stock_code": "005930", "quantity": 0, "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": "-1", "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": "1.5", "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": "abc", "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": True, "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": 10**12, "trade_type": "3"}, "quantity"),
-            ({"stock_code": "005930", "quantity": 1, "trade_type": "1"}, "trade_type"),
-            ({"stock_code": "005930", "quantity": 1, "trade_type": "0"}, "price"),
-            ({"stock_code": "005930", "quantity": 1, "trade_type": "3", "price": 70_000}, "price"),
-            ({"stock_code": "005930", "quantity": 1, "trade_type": "0", "price": "-70000"}, "price"),
+            ({"stock_code": "59300"}, "stock_code"),
+            ({"stock_code": "A005930"}, "stock_code"),
+            ({"stock_code": None}, "stock_code"),
+            ({"quantity": 0}, "quantity"),
+            ({"quantity": -3}, "quantity"),
+            ({"quantity": "-1"}, "quantity"),
+            ({"quantity": "1.5"}, "quantity"),
+            ({"quantity": "ten"}, "quantity"),
+            ({"quantity": True}, "quantity"),
+            ({"quantity": 10**12}, "quantity"),
+            ({"trade_type": "1"}, "trade_type"),
+            ({"trade_type": "00"}, "trade_type"),
+            ({"trade_type": "0"}, "price"),  # a limit order needs a price
+            ({"price": 70_000}, "price"),  # a market order takes none
+            ({"trade_type": "0", "price": 0}, "price"),
+            ({"trade_type": "0", "price": "-70000"}, "price"),
+            ({"trade_type": "0", "price": "70,000"}, "price"),
+            ({"exchange": "NYSE"}, "exchange"),
+            ({"mode": "paper"}, "mode"),
+            ({"confirm": "maybe"}, "confirm"),
         ],
     )
-    def test_is_refused_naming_the_field_and_kiwoom_hears_nothing(
-        self, connected_api, user, kiwoom, body, field
-    ):
-        response = connected_api.post(BUY, body, format="json")
+    def test_is_refused_naming_the_field(self, connected_api, user, kiwoom, url, changes, field):
+        body = {"stock_code": SAMSUNG, "quantity": 1, "trade_type": "3", **changes}
+
+        response = post(connected_api, url, body)
 
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_input"
         assert field in response.json()["errors"]
-        assert order_calls(kiwoom) == 0
+        assert kiwoom.control.stats()["calls"] == {"au10001": 1}  # connecting the keys, nothing since
         assert not Order.objects.filter(user=user).exists()
 
     def test_broken_json_is_a_clear_400(self, connected_api, kiwoom):
@@ -123,4 +110,4 @@ class TestBadInput:
 
         assert response.status_code == 400
         assert response.json()["code"] == "malformed_request"
-        assert order_calls(kiwoom) == 0
+        assert kiwoom.control.stats()["calls"] == {"au10001": 1}

@@ -7,18 +7,15 @@ import yaml
 from django.utils import timezone
 
 from brokerage.models import Order, OrderStatus
-from tests.brokerage.orders_helpers import (  # noqa: F401
-    BUY,
+from tests.brokerage.orders_helpers import (
     FILLS,
     ORDERS,
     SAMSUNG,
     SELL,
     calls,
     connected_client,
-    fresh_order_state,
     limit_buy,
     market_buy,
-    order_calls,
     order_url,
     post,
 )
@@ -32,42 +29,6 @@ pytestmark = pytest.mark.django_db
 def stranger(kiwoom):
     """Another user, connected to an account of their own."""
     return connected_client(UserFactory(), app_key="strangerAppKey000000000000000001")
-
-
-class TestOrderEntryInput:
-    """Bad input on buy and sell: a 400 naming the field; Kiwoom hears nothing, not even a quote request."""
-
-    @pytest.mark.parametrize("url", [BUY, SELL])
-    @pytest.mark.parametrize(
-        "changes, field",
-        [
-            ({"stock_code": "59300"}, "stock_code"),
-            ({"stock_code": "A005930"}, "stock_code"),
-            ({"stock_code": None}, "stock_code"),
-            ({"quantity": 0}, "quantity"),
-            ({"quantity": "ten"}, "quantity"),
-            ({"quantity": -3}, "quantity"),
-            ({"trade_type": "1"}, "trade_type"),
-            ({"trade_type": "00"}, "trade_type"),
-            ({"trade_type": "0"}, "price"),  # a limit order needs a price
-            ({"price": 70_000}, "price"),  # a market order takes none
-            ({"trade_type": "0", "price": 0}, "price"),
-            ({"trade_type": "0", "price": "70,000"}, "price"),
-            ({"exchange": "NYSE"}, "exchange"),
-            ({"mode": "paper"}, "mode"),
-            ({"confirm": "maybe"}, "confirm"),
-        ],
-    )
-    def test_is_refused_naming_the_field(self, connected_api, user, kiwoom, url, changes, field):
-        body = {"stock_code": SAMSUNG, "quantity": 1, "trade_type": "3", **changes}
-
-        response = post(connected_api, url, body)
-
-        assert response.status_code == 400
-        assert response.json()["code"] == "invalid_input"
-        assert field in response.json()["errors"]
-        assert kiwoom.control.stats()["calls"] == {"au10001": 1}  # connecting the keys, nothing since
-        assert not Order.objects.filter(user=user).exists()
 
 
 class TestHistory:

@@ -10,11 +10,10 @@ from brokerage import guardrails
 from brokerage.guardrails import OrderLimits, OrderProposal
 from brokerage.kiwoom import StockInfo
 from brokerage.models import Order, TradingProfile
-from tests.brokerage.orders_helpers import (  # noqa: F401
+from tests.brokerage.orders_helpers import (
     BUY,
     SAMSUNG,
     calls,
-    fresh_order_state,
     limit_buy,
     market_buy,
     order_calls,
@@ -123,14 +122,14 @@ class TestTheRules:
         assert error.code == "order_value_over_limit"
         assert error.extra["value"] == 14 * 71_500
 
-    def test_the_site_limits_apply_until_an_operator_sets_the_users_own(self, user, settings):
+    def test_the_site_limits_apply_until_an_operator_sets_the_users_own(self, settings):
         settings.ORDER_MAX_QUANTITY = 10
         settings.ORDER_MAX_VALUE = 500_000
 
-        assert OrderLimits.for_user(user) == OrderLimits(max_quantity=10, max_value=500_000)
-
-        TradingProfile.objects.create(user=user, max_order_quantity=3)
-        assert OrderLimits.for_user(user) == OrderLimits(max_quantity=3, max_value=500_000)
+        assert OrderLimits.for_profile(None) == OrderLimits(max_quantity=10, max_value=500_000)
+        assert OrderLimits.for_profile(TradingProfile(max_order_quantity=3)) == OrderLimits(
+            max_quantity=3, max_value=500_000
+        )
 
     @pytest.mark.parametrize(
         "moment, trade_type",
@@ -276,6 +275,7 @@ class TestRealTrading:
     def real_api(self, user_api, kiwoom, settings):
         settings.KIWOOM_ALLOW_REAL = True
         settings.KIWOOM_REAL_BASE_URL = kiwoom.base_url
+        settings.KIWOOM_RATE_LIMIT_REAL = 1000  # the simulator's limit, as for mock
         response = user_api.post(
             "/api/v1/kiwoom/credentials",
             {"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET, "mode": "real"},

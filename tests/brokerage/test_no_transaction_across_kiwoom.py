@@ -45,7 +45,9 @@ def test_connect_balance_orders_and_disconnect_call_kiwoom_outside_transactions(
         {"stock_code": "005930", "quantity": 2, "trade_type": "0", "price": 65_000},
         format="json",
     ).json()
-    modified = user_api.post(f"/api/v1/kiwoom/orders/{resting['id']}/modify", {"price": 66_000}, format="json")
+    modified = user_api.post(
+        f"/api/v1/kiwoom/orders/{resting['id']}/modify", {"price": 66_000}, format="json"
+    )
     user_api.post(f"/api/v1/kiwoom/orders/{modified.json()['id']}/cancel", {}, format="json")
     user_api.get("/api/v1/kiwoom/orders")
     user_api.get("/api/v1/kiwoom/account/fills")

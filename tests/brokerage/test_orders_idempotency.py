@@ -8,13 +8,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
-from tests.brokerage.orders_helpers import (  # noqa: F401
-    BUY,
+from brokerage.services.orders import pending_timeout
+from tests.brokerage.orders_helpers import (
     SAMSUNG,
     SELL,
     calls,
-    fresh_order_state,
     limit_buy,
     market_buy,
     order_calls,
@@ -129,9 +129,12 @@ class TestRepeats:
 
     def test_a_key_whose_request_died_unanswered_shows_the_entry_as_it_is(self, connected_api, user, kiwoom):
         limit_buy(connected_api, 1, 60_000, key=KEY)
-        # As if the process had died before answering: no recorded answer, and the attempt is old.
+        # As if the process had died before answering, long enough ago that no send can still be running.
         Order.objects.filter(user=user).update(
-            response_status=None, response_body=None, created_at=timezone.now() - timedelta(minutes=2)
+            status=OrderStatus.PENDING,
+            response_status=None,
+            response_body=None,
+            created_at=timezone.now() - pending_timeout() - timedelta(seconds=1),
         )
 
         repeat = limit_buy(connected_api, 1, 60_000, key=KEY)
@@ -140,6 +143,25 @@ class TestRepeats:
         assert repeat["Idempotent-Replayed"] == "true"
         assert repeat.json()["id"] == Order.objects.get(user=user).pk
         assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_key_whose_request_failed_unexpectedly_shows_the_entry(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug, not an answer from Kiwoom")
+
+        monkeypatch.setattr(KiwoomClient, "place_order", broken)
+        with pytest.raises(RuntimeError):
+            limit_buy(connected_api, 1, 60_000, key=KEY)
+        monkeypatch.undo()
+
+        repeat = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        # Not "in flight": the first request is over. What it left is shown, and nothing is sent.
+        assert repeat.status_code == 200
+        assert repeat["Idempotent-Replayed"] == "true"
+        assert repeat.json()["status"] == "unresolved"
+        assert order_calls(kiwoom) == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,16 +3,20 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokerage import services
+from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
-from tests.brokerage.orders_helpers import (  # noqa: F401
+from brokerage.services.orders import pending_timeout
+from tests.brokerage.orders_helpers import (
     SAMSUNG,
     SELL,
     calls,
     credential_of,
-    fresh_order_state,
     limit_buy,
     market_buy,
     order_url,
@@ -103,6 +107,31 @@ class TestOutcomes:
         assert order.kiwoom_code == "1700"
         assert kiwoom.control.orders(credential_of(user).app_key) == []
 
+    def test_a_send_tried_again_is_stamped_when_the_retry_left(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        # Kiwoom refuses the first request unprocessed (429), after a while: only the retry can have placed
+        # the order, so `sent_at`, which reconciliation measures from, is when the retry left.
+        kiwoom.control.inject_fault("rate_limit", api_id="kt10000", count=1)
+        place_order = KiwoomClient.place_order
+        with time_machine.travel(timezone.now(), tick=True) as clock:
+
+            def slow_answer(client, *args, **kwargs):
+                try:
+                    return place_order(client, *args, **kwargs)
+                finally:
+                    clock.shift(timedelta(seconds=30))
+
+            monkeypatch.setattr(KiwoomClient, "place_order", slow_answer)
+            first_sent = timezone.now()
+            response = market_buy(connected_api, 1)
+
+        order = Order.objects.get(user=user)
+        assert response.status_code == 201
+        assert order.sent_at >= first_sent + timedelta(seconds=30)
+        assert calls(kiwoom, "kt10000") == 2
+        assert len(kiwoom.control.orders(credential_of(user).app_key)) == 1
+
 
 class TestAnAbandonedAttempt:
     """A process that dies between writing the entry and hearing Kiwoom's answer leaves it `pending`."""
@@ -121,8 +150,8 @@ class TestAnAbandonedAttempt:
         Order.objects.filter(pk=order.pk).update(created_at=created, sent_at=created if sent else None)
         return order
 
-    def test_never_sent_is_not_placed_once_a_minute_old(self, connected_api, user, kiwoom):
-        stale = self.pending(user, sent=False, age=timedelta(seconds=61))
+    def test_never_sent_is_not_placed_once_no_send_can_be_running(self, connected_api, user, kiwoom):
+        stale = self.pending(user, sent=False, age=pending_timeout() + timedelta(seconds=1))
         fresh = self.pending(user, sent=False, age=timedelta(seconds=5))
 
         services.order_settle_abandoned()
@@ -132,8 +161,19 @@ class TestAnAbandonedAttempt:
         assert stale.status == OrderStatus.NOT_PLACED
         assert fresh.status == OrderStatus.PENDING  # may still be on its way
 
+    def test_is_left_alone_while_its_send_could_still_be_running(self, connected_api, user, kiwoom):
+        # With the default timeouts a send lasts up to 86 s: two waits for a token renewal (15 s) and two
+        # au10001 (13.05 s), two waits for a rate-limit slot (2 s) and two requests (13.05 s), the second
+        # after an 8005.
+        sent = self.pending(user, sent=True, age=timedelta(seconds=85))
+
+        services.order_settle_abandoned()
+
+        sent.refresh_from_db()
+        assert sent.status == OrderStatus.PENDING
+
     def test_sent_is_reconciled_and_found_at_kiwoom(self, connected_api, user, kiwoom):
-        abandoned = self.pending(user, sent=True, age=timedelta(seconds=61))
+        abandoned = self.pending(user, sent=True, age=pending_timeout() + timedelta(seconds=1))
         # What the dead process sent: it reached Kiwoom, but nobody recorded the answer.
         ack = services.kiwoom_call(
             credential=credential_of(user),
@@ -150,7 +190,7 @@ class TestAnAbandonedAttempt:
         assert calls(kiwoom, "kt10000") == 1
 
     def test_sent_and_not_at_kiwoom_is_not_placed(self, connected_api, user, kiwoom):
-        abandoned = self.pending(user, sent=True, age=timedelta(seconds=90))
+        abandoned = self.pending(user, sent=True, age=pending_timeout() + timedelta(seconds=1))
 
         response = connected_api.post(order_url(abandoned.pk, "reconcile"))
 
@@ -158,3 +198,25 @@ class TestAnAbandonedAttempt:
         assert response.json()["status"] == "not_placed"
         assert calls(kiwoom, "kt00007") == 1
         assert calls(kiwoom, "kt10000") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+class TestCost:
+    """The ledger's own work for one order, outside any test transaction, as in production."""
+
+    def test_a_market_buy_takes_six_sql_statements(self, connected_api, user, kiwoom):
+        market_buy(connected_api, 1)  # the quote is now cached
+
+        with CaptureQueriesContext(connection) as queries:
+            response = market_buy(connected_api, 1, key="cost-of-one-order")
+
+        assert response.status_code == 201
+        # The user (JWT), the key, the credential with its limits, the entry, `sent_at`, the outcome.
+        assert [query["sql"].split()[0] for query in queries.captured_queries] == [
+            "SELECT",
+            "SELECT",
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "UPDATE",
+        ]

@@ -7,14 +7,12 @@ from django.db.models import F
 
 from brokerage import services
 from brokerage.models import Order, OrderKind, OrderStatus
-from tests.brokerage.orders_helpers import (  # noqa: F401
+from tests.brokerage.orders_helpers import (
     SAMSUNG,
     calls,
     credential_of,
-    fresh_order_state,
     limit_buy,
     market_buy,
-    order_calls,
     order_url,
     post,
 )

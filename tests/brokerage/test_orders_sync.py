@@ -6,14 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
-from brokerage.services import orders as orders_service
-from tests.brokerage.orders_helpers import (  # noqa: F401
+from brokerage.services import reconciliation
+from tests.brokerage.orders_helpers import (
     ORDERS,
     SAMSUNG,
     calls,
-    credential_of,
-    fresh_order_state,
     kiwoom_view,
     limit_buy,
     market_buy,
@@ -40,7 +39,7 @@ def samsung_holding(api) -> int:
 @pytest.fixture
 def every_look_syncs(monkeypatch):
     """Prices move here between looks a few milliseconds apart: let each look ask Kiwoom."""
-    monkeypatch.setattr(orders_service, "SYNC_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(reconciliation, "SYNC_INTERVAL_SECONDS", 0)
 
 
 @pytest.mark.usefixtures("every_look_syncs")
@@ -124,6 +123,21 @@ class TestALimitOrdersLife:
         [at_kiwoom] = kiwoom_view(user, lambda c, t: c.get_open_orders(t))
         assert (now["status"], now["cancelled_quantity"], now["remaining_quantity"]) == ("accepted", 2, 3)
         assert at_kiwoom.remaining_quantity == 3
+
+    def test_a_cancellation_accepted_during_a_sync_is_not_undone(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        order = limit_buy(connected_api, 5, 60_000).json()
+        before_the_cancel = kiwoom_view(user, lambda c, t: c.get_open_orders(t))
+        post(connected_api, order_url(order["id"], "cancel"), {"quantity": 2})
+        # The sync read the open orders just before Kiwoom took the cancellation.
+        monkeypatch.setattr(
+            KiwoomClient, "get_open_orders", lambda client, token, **kwargs: before_the_cancel
+        )
+
+        now = entry(connected_api, order["id"])
+
+        assert (now["status"], now["cancelled_quantity"], now["remaining_quantity"]) == ("accepted", 2, 3)
 
     def test_a_market_order_is_seen_filled(self, connected_api, kiwoom):
         order = market_buy(connected_api, 2).json()

@@ -7,11 +7,9 @@ from django.utils import timezone
 
 from brokerage.models import Order, OrderStatus
 from brokerage.tasks import orders as tasks
-from tests.brokerage.orders_helpers import (  # noqa: F401
+from tests.brokerage.orders_helpers import (
     SAMSUNG,
-    calls,
     connected_client,
-    fresh_order_state,
     limit_buy,
     market_buy,
 )
