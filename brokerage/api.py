@@ -42,7 +42,7 @@ KIWOOM_ERRORS = {
 }
 
 
-class CredentialViewSet(viewsets.ViewSet):
+class CredentialViewSet(viewsets.GenericViewSet):
     """Connect, inspect and disconnect the user's Kiwoom keys."""
 
     def get_serializer_class(self):
@@ -144,7 +144,7 @@ REPLAYED = OpenApiResponse(
 )
 
 
-class AccountViewSet(viewsets.ViewSet):
+class AccountViewSet(viewsets.GenericViewSet):
     """The connected account: balance and today's fills."""
 
     serializer_class = AccountBalanceSerializer
@@ -183,7 +183,7 @@ def _render_order(order: Order) -> dict:
     return OrderSerializer(order).data
 
 
-class OrderEntryViewSet(viewsets.ViewSet):
+class OrderEntryViewSet(viewsets.GenericViewSet):
     """Buy and sell; the answer is the order's ledger entry."""
 
     serializer_class = OrderInputSerializer

@@ -76,3 +76,20 @@ def test_every_endpoint_renders_in_the_browsable_api(user, path):
 
     assert response.status_code in {200, 405, 409}, path
     assert b"<html" in response.content.lower()
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/kiwoom/order/buy", "stock_code"),
+        ("/api/v1/kiwoom/credentials", "app_secret"),
+        ("/api/v1/auth/signup", "password"),
+    ],
+)
+def test_the_browsable_api_offers_a_form_for_writes(user, path, field):
+    client = Client()
+    client.force_login(user)
+
+    html = client.get(path, HTTP_ACCEPT="text/html").content.decode()
+
+    assert f'name="{field}"' in html
