@@ -2,6 +2,7 @@
 
 import pytest
 import yaml
+from django.core.management import call_command
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +94,9 @@ def test_the_browsable_api_offers_a_form_for_writes(user, path, field):
     html = client.get(path, HTTP_ACCEPT="text/html").content.decode()
 
     assert f'name="{field}"' in html
+
+
+def test_the_schema_generates_without_a_single_warning(tmp_path):
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))
+
+    assert "/api/v1/kiwoom/orders" in (tmp_path / "schema.yml").read_text()
