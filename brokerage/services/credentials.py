@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
 from .. import kiwoom, selectors
-from ..coordination import credential_lock
-from ..errors import RealTradingDisabled, translate
+from ..coordination import LockTimeout, credential_lock
+from ..errors import KiwoomUnavailable, RealTradingDisabled, translate
 from ..gateway import client_for
 from ..models import CredentialStatus, KiwoomCredential, Mode
 
@@ -39,25 +41,33 @@ def credential_connect(
         raise translate(exc) from exc
 
     now = timezone.now()
-    with transaction.atomic():
-        credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
-        replaced = None
-        if credential is None:
-            credential = KiwoomCredential(user=user, mode=mode)
-        elif credential.access_token and credential.access_token != token.token:
-            replaced = (credential.app_key, credential.app_secret, credential.access_token)
-        credential.app_key = app_key
-        credential.app_secret = app_secret
-        credential.key_fingerprint = key_fingerprint(app_key=app_key, app_secret=app_secret)
-        credential.app_key_suffix = app_key[-4:]
-        credential.status = CredentialStatus.ACTIVE
-        credential.access_token = token.token
-        credential.token_expires_at = token.expires_at
-        credential.last_refreshed_at = now
-        credential.last_error_code = ""
-        credential.last_error_message = ""
-        credential.last_error_at = None
-        credential.save()
+    existing = KiwoomCredential.objects.filter(user=user, mode=mode).values_list("pk", flat=True).first()
+    # Under the token lock, a renewal for the old keys that is in flight finishes first: its token is then
+    # the one revoked below, instead of landing on top of the new keys afterwards.
+    try:
+        with credential_lock(existing) if existing else nullcontext(), transaction.atomic():
+            credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
+            replaced = None
+            if credential is None:
+                credential = KiwoomCredential(user=user, mode=mode)
+            elif credential.access_token and credential.access_token != token.token:
+                replaced = (credential.app_key, credential.app_secret, credential.access_token)
+            credential.app_key = app_key
+            credential.app_secret = app_secret
+            credential.key_fingerprint = key_fingerprint(app_key=app_key, app_secret=app_secret)
+            credential.app_key_suffix = app_key[-4:]
+            credential.status = CredentialStatus.ACTIVE
+            credential.access_token = token.token
+            credential.token_expires_at = token.expires_at
+            credential.last_refreshed_at = now
+            credential.last_error_code = ""
+            credential.last_error_message = ""
+            credential.last_error_at = None
+            credential.save()
+    except LockTimeout as exc:
+        raise KiwoomUnavailable(
+            _("Another request is renewing the Kiwoom access token; try again in a moment.")
+        ) from exc
     if replaced is not None:
         _token_revoke_quietly(mode=mode, app_key=replaced[0], app_secret=replaced[1], token=replaced[2])
     return credential

@@ -1,10 +1,13 @@
 """Connecting Kiwoom keys: checked at Kiwoom first, stored encrypted, shown masked, revoked on the way out."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from brokerage.coordination import credential_lock
 from brokerage.kiwoom import KiwoomClient, KiwoomInvalidToken
 from brokerage.models import KiwoomCredential
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET, bearer_client
@@ -174,3 +177,32 @@ class TestIsolation:
             response = getattr(api, method)(path)
             assert response.status_code == 401
             assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconnecting_waits_for_a_token_renewal_in_flight(user_api, user, kiwoom):
+    """A renewal holds the token lock; new keys are stored after it, so its token cannot land on them."""
+    assert connect(user_api).status_code == 201
+    credential = KiwoomCredential.objects.get(user=user)
+    kiwoom.control.add_account(app_key="otherAppKey000000000000000000002", secret="otherSecret02", cash=1)
+    answers = []
+
+    def reconnect():
+        try:
+            client = bearer_client(user)
+            answers.append(
+                connect(client, app_key="otherAppKey000000000000000000002", app_secret="otherSecret02")
+            )
+        finally:
+            connection.close()  # the thread's own connection, so that the test database can be dropped
+
+    with credential_lock(credential.pk):
+        thread = threading.Thread(target=reconnect)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()
+        assert KiwoomCredential.objects.get(pk=credential.pk).app_key_suffix == DEMO_APP_KEY[-4:]
+    thread.join(10)
+
+    assert answers[0].status_code == 201
+    assert KiwoomCredential.objects.get(pk=credential.pk).app_key_suffix == "0002"
