@@ -34,7 +34,13 @@ from django.utils.translation import gettext as _
 
 from .. import kiwoom, ratelimit
 from ..coordination import LockTimeout, claim_many, credential_lock
-from ..errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable, translate
+from ..errors import (
+    KiwoomApiError,
+    KiwoomInvalidCredentials,
+    KiwoomRateLimited,
+    KiwoomUnavailable,
+    translate,
+)
 from ..gateway import calls_for, client_for
 from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
 from ..models.credentials import SAME_TOKEN_RETRY_DELAY
@@ -46,6 +52,9 @@ T = TypeVar("T")
 # backoff, so that sweeps meanwhile do not queue a second one. The claim names the token's expiry, so a
 # renewed token is claimable again at once.
 SWEEP_CLAIM_SECONDS = 300
+# After a renewal failed (network, 5xx, 429) while the token was still alive, requests keep using that token
+# this long before one of them tries again, instead of each paying for an au10001 that is likely to fail.
+RENEWAL_RETRY_DELAY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ def token_get_valid(*, credential: KiwoomCredential) -> str:
     with _token_lock(credential.pk):
         stored = KiwoomCredential.objects.get(pk=credential.pk)
         if not _token_is_usable(stored):
-            _token_issue(stored)
+            _token_renew_or_keep(stored)
     _token_copy(source=stored, target=credential)
     return credential.access_token
 
@@ -139,11 +148,46 @@ def token_get_valid(*, credential: KiwoomCredential) -> str:
 def _token_is_usable(credential: KiwoomCredential, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     expires = credential.token_expires_at
-    if not credential.access_token or expires is None or expires <= now:
+    if not credential.access_token or expires is None:
+        return False
+    if credential.last_refresh_outcome == RefreshOutcome.SAME_TOKEN and _attempted_within(
+        credential, SAME_TOKEN_RETRY_DELAY, now=now
+    ):
+        # Kiwoom just handed this token back, even at its expiry by our clock (its clock may lag ours, and
+        # `expires_dt` has one-second resolution): asking again at once would loop. An 8005 still replaces it.
+        return True
+    if expires <= now:
         return False
     if credential.last_refresh_outcome == RefreshOutcome.SAME_TOKEN:
         return True  # Kiwoom will not renew it before it expires: asking again would only loop
     return expires - timedelta(seconds=settings.KIWOOM_TOKEN_REFRESH_MARGIN) > now
+
+
+def _attempted_within(credential: KiwoomCredential, delay: timedelta, *, now: datetime) -> bool:
+    attempted = credential.last_refresh_attempt_at
+    return attempted is not None and attempted > now - delay
+
+
+def _token_renew_or_keep(stored: KiwoomCredential) -> None:
+    """Renew an expiring token under the lock; while it is still alive, a failed renewal keeps it in use.
+
+    Refused keys are not tried again (every waiter would send its own au10001 with them), and after a renewal
+    that failed moments ago the live token is used without asking: the sweep or a later request tries again.
+    """
+    if stored.status == CredentialStatus.INVALID:
+        raise KiwoomInvalidCredentials()
+    now = timezone.now()
+    alive = bool(stored.access_token and stored.token_expires_at and stored.token_expires_at > now)
+    failed_just_now = stored.last_refresh_outcome == RefreshOutcome.FAILED and _attempted_within(
+        stored, RENEWAL_RETRY_DELAY, now=now
+    )
+    if alive and failed_just_now:
+        return
+    try:
+        _token_issue(stored)
+    except (KiwoomUnavailable, KiwoomRateLimited):
+        if not alive:
+            raise
 
 
 def token_renew(*, credential: KiwoomCredential) -> str:
