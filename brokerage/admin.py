@@ -18,7 +18,6 @@ from django.utils.translation import ngettext
 from stocklab.errors import ApplicationError
 
 from . import kiwoom, services
-from .coordination import LockTimeout
 from .models import KiwoomCredential, Order, RefreshOutcome, TradingProfile
 from .services.tokens import token_renew
 
@@ -131,7 +130,7 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
         for credential in queryset:
             try:
                 token_renew(credential=credential)
-            except (ApplicationError, LockTimeout) as exc:
+            except ApplicationError as exc:
                 self.message_user(
                     request,
                     _("%(credential)s: the token could not be refreshed: %(error)s")
@@ -169,7 +168,7 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
         for credential in queryset.select_related("user"):
             try:
                 services.credential_disconnect(user=credential.user, mode=credential.mode)
-            except (ApplicationError, LockTimeout) as exc:
+            except ApplicationError as exc:
                 self.message_user(
                     request,
                     _("%(credential)s could not be disconnected: %(error)s")

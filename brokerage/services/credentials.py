@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.db import transaction
@@ -29,6 +30,18 @@ def key_fingerprint(*, app_key: str, app_secret: str) -> str:
     return hashlib.sha256(f"{app_key}\x00{app_secret}".encode()).hexdigest()
 
 
+@contextmanager
+def token_lock(credential_id: int) -> Iterator[None]:
+    """The credential's token lock (shared by every process); a wait that runs out is `kiwoom_unavailable`."""
+    try:
+        with credential_lock(credential_id):
+            yield
+    except LockTimeout as exc:
+        raise KiwoomUnavailable(
+            _("Another request is renewing the Kiwoom access token; try again in a moment.")
+        ) from exc
+
+
 def credential_connect(
     *, user: User, app_key: str, app_secret: str, mode: str = Mode.MOCK
 ) -> KiwoomCredential:
@@ -44,30 +57,25 @@ def credential_connect(
     existing = KiwoomCredential.objects.filter(user=user, mode=mode).values_list("pk", flat=True).first()
     # Under the token lock, a renewal for the old keys that is in flight finishes first: its token is then
     # the one revoked below, instead of landing on top of the new keys afterwards.
-    try:
-        with credential_lock(existing) if existing else nullcontext(), transaction.atomic():
-            credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
-            replaced = None
-            if credential is None:
-                credential = KiwoomCredential(user=user, mode=mode)
-            elif credential.access_token and credential.access_token != token.token:
-                replaced = (credential.app_key, credential.app_secret, credential.access_token)
-            credential.app_key = app_key
-            credential.app_secret = app_secret
-            credential.key_fingerprint = key_fingerprint(app_key=app_key, app_secret=app_secret)
-            credential.app_key_suffix = app_key[-4:]
-            credential.status = CredentialStatus.ACTIVE
-            credential.access_token = token.token
-            credential.token_expires_at = token.expires_at
-            credential.last_refreshed_at = now
-            credential.last_error_code = ""
-            credential.last_error_message = ""
-            credential.last_error_at = None
-            credential.save()
-    except LockTimeout as exc:
-        raise KiwoomUnavailable(
-            _("Another request is renewing the Kiwoom access token; try again in a moment.")
-        ) from exc
+    with token_lock(existing) if existing else nullcontext(), transaction.atomic():
+        credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
+        replaced = None
+        if credential is None:
+            credential = KiwoomCredential(user=user, mode=mode)
+        elif credential.access_token and credential.access_token != token.token:
+            replaced = (credential.app_key, credential.app_secret, credential.access_token)
+        credential.app_key = app_key
+        credential.app_secret = app_secret
+        credential.key_fingerprint = key_fingerprint(app_key=app_key, app_secret=app_secret)
+        credential.app_key_suffix = app_key[-4:]
+        credential.status = CredentialStatus.ACTIVE
+        credential.access_token = token.token
+        credential.token_expires_at = token.expires_at
+        credential.last_refreshed_at = now
+        credential.last_error_code = ""
+        credential.last_error_message = ""
+        credential.last_error_at = None
+        credential.save()
     if replaced is not None:
         _token_revoke_quietly(mode=mode, app_key=replaced[0], app_secret=replaced[1], token=replaced[2])
     return credential
@@ -78,7 +86,7 @@ def credential_disconnect(*, user: User, mode: str = Mode.MOCK) -> None:
     credential = selectors.credential_find(user=user, mode=mode)
     if credential is None:
         return
-    with credential_lock(credential.id):
+    with token_lock(credential.id):
         credential.refresh_from_db()
         if credential.access_token:
             _token_revoke_quietly(

@@ -20,9 +20,8 @@ from __future__ import annotations
 import contextvars
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -30,10 +29,9 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .. import kiwoom, ratelimit
-from ..coordination import LockTimeout, claim_many, credential_lock
+from ..coordination import claim_many
 from ..errors import (
     KiwoomApiError,
     KiwoomInvalidCredentials,
@@ -44,7 +42,7 @@ from ..errors import (
 from ..gateway import calls_for, client_for
 from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
 from ..models.credentials import SAME_TOKEN_RETRY_DELAY
-from .credentials import credential_record_error
+from .credentials import credential_record_error, token_lock
 
 T = TypeVar("T")
 
@@ -108,7 +106,7 @@ def token_refresh(*, credential_id: int) -> TokenRefresh:
     Refused keys and refused IPs/devices are recorded on the credential (which stops its refreshes) and
     returned as the outcome; `KiwoomUnavailable` (network, 5xx) is raised for the caller to retry later.
     """
-    with _token_lock(credential_id):
+    with token_lock(credential_id):
         credential = KiwoomCredential.objects.filter(pk=credential_id).first()
         if credential is None or not _refresh_is_due(credential):
             return TokenRefresh(outcome="")
@@ -137,7 +135,7 @@ def token_get_valid(*, credential: KiwoomCredential) -> str:
     """A token good for at least the refresh margin (issuing one when needed); `credential` is updated."""
     if _token_is_usable(credential):
         return credential.access_token
-    with _token_lock(credential.pk):
+    with token_lock(credential.pk):
         stored = KiwoomCredential.objects.get(pk=credential.pk)
         if not _token_is_usable(stored):
             _token_renew_or_keep(stored)
@@ -201,7 +199,7 @@ def token_renew(*, credential: KiwoomCredential) -> str:
 
 def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
     """Kiwoom refused `rejected` (8005): a token to try once more with, issued only if nobody has yet."""
-    with _token_lock(credential.pk):
+    with token_lock(credential.pk):
         stored = KiwoomCredential.objects.get(pk=credential.pk)
         if stored.access_token == rejected:
             _token_issue(stored)
@@ -293,17 +291,6 @@ def _bucket_penalize(*, credential: KiwoomCredential, error: kiwoom.KiwoomRateLi
 
 
 # --- Issuing --------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _token_lock(credential_id: int) -> Iterator[None]:
-    try:
-        with credential_lock(credential_id):
-            yield
-    except LockTimeout as exc:
-        raise KiwoomUnavailable(
-            _("Another request is renewing the Kiwoom access token; try again in a moment.")
-        ) from exc
 
 
 def _token_issue(credential: KiwoomCredential) -> str:
