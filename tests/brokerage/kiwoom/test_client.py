@@ -264,6 +264,28 @@ def test_a_supplied_session_is_used_and_left_open(serve, mocked, examples):
     session.close()
 
 
+def test_proxy_variables_are_read_when_the_client_is_made(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with KiwoomClient(BASE_URL) as proxied:
+        assert proxied._session.proxies["https"] == "http://proxy.internal:3128"
+    monkeypatch.setenv("NO_PROXY", "mockapi.kiwoom.com")
+    with KiwoomClient(BASE_URL) as direct:
+        assert "https" not in direct._session.proxies
+
+
+def test_a_netrc_entry_adds_no_credentials_to_kiwoom_requests(tmp_path, monkeypatch, serve, mocked, examples):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine mockapi.kiwoom.com login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    serve("/oauth2/token", examples["au10001"]["response"]["body"])
+    with KiwoomClient(BASE_URL) as own:
+        own.issue_token(app_key=APP_KEY, app_secret=APP_SECRET)
+    assert "Authorization" not in mocked.calls[0].request.headers
+
+
 @pytest.mark.parametrize("bad_token", ["", "two words", "line\nbreak", None])
 def test_a_malformed_token_is_refused_before_anything_is_sent(client, mocked, bad_token):
     with pytest.raises(ValueError) as caught:
