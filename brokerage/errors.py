@@ -25,6 +25,9 @@ class RealTradingDisabled(ApplicationError):
 class KiwoomApiError(ApplicationError):
     """An error that Kiwoom reported; carries Kiwoom's own code and message."""
 
+    # The Kiwoom error it translates; None once unpickled (what the API shows is kept in `extra`).
+    kiwoom_error: kiwoom.KiwoomError | None = None
+
     def __init__(self, detail=None, *, kiwoom_error: kiwoom.KiwoomError | None = None, headers=None) -> None:
         self.kiwoom_error = kiwoom_error
         extra = {}

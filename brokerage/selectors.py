@@ -15,7 +15,11 @@ from .models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
 
 
 def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | None:
-    return KiwoomCredential.objects.filter(user=user, mode=mode).first()
+    # get(), not first(): one credential per user and mode (a constraint), so no ORDER BY is needed.
+    try:
+        return KiwoomCredential.objects.get(user=user, mode=mode)
+    except KiwoomCredential.DoesNotExist:
+        return None
 
 
 def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:

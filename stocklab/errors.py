@@ -26,6 +26,17 @@ class ApplicationError(Exception):
         self.headers = headers or {}
         super().__init__(self.detail)
 
+    def __reduce__(self):
+        # An exception pickles as `cls(*args)`, which would drop `extra` and `headers`: a failure kept in the
+        # cache (and raised again for other requests) must answer exactly as the original did.
+        return _unpickle_application_error, (type(self), self.detail, self.extra, self.headers)
+
+
+def _unpickle_application_error(cls, detail, extra, headers) -> ApplicationError:
+    error = cls.__new__(cls)
+    ApplicationError.__init__(error, detail, extra=extra, headers=headers)
+    return error
+
 
 class InvalidInput(ApplicationError):
     """Input that a service refused; `errors` maps each field to its messages, as for serializer errors."""

@@ -1,16 +1,22 @@
 """The account's balance: evaluation and holdings (kt00018, every page) with the deposit (kt00001).
 
 Balance requests of one user are coalesced (KIWOOM_BALANCE_COALESCING): the last fetch is kept in Django's
-cache and answers every request for KIWOOM_BALANCE_CACHE_SECONDS. After that one request, in whichever
-process, fetches anew under the user's lock (Redis); the others meanwhile answer with the previous balance for
-up to STALE_GRACE more, or, when there is none (the first request, or after an order), wait until the fetch
-is stored. A page polled from many tabs and workers therefore costs Kiwoom at most one fetch per cache
-window, and nobody queues behind it. `fetched_at` says when the figures were fetched.
+cache and answers every request for KIWOOM_BALANCE_CACHE_SECONDS, without touching the database. After that
+one request, in whichever process, fetches anew under the user's lock (Redis); the others meanwhile answer
+with the previous balance for up to STALE_GRACE more, or, when there is none (the first request, or after an
+order), wait until the fetch is stored. A failed fetch answers the requests of the next
+FAILURE_MEMORY_SECONDS with its error, instead of each of them asking Kiwoom again. A page polled from many
+tabs and workers therefore costs Kiwoom at most one fetch per cache window, and nobody queues behind it.
+`fetched_at` says when the figures were fetched.
+
+Invalidation (after an order, a fill, new keys, a disconnect) gives the user a new cache generation: what
+was cached before, or is being fetched while it happens, belongs to the old one and is never served.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from stocklab.errors import ApplicationError
 
 from .. import kiwoom, selectors
 from ..coordination import lock_if_free
@@ -37,8 +44,12 @@ WAITER_POLL_SECONDS = 0.02
 # While one request renews a stale balance, the others answer with the stale one for at most this long past
 # its freshness (a fetch takes tens of milliseconds), instead of queueing behind the fetch.
 STALE_GRACE = timedelta(seconds=0.25)
-# How long an invalidation is remembered: longer than any fetch can take (the fetch lock's ttl).
-INVALIDATION_MEMORY_SECONDS = 60
+# A failed fetch is the answer for this long (about one of Kiwoom's rate windows): pollers that would each
+# try again at once get the same error instead.
+FAILURE_MEMORY_SECONDS = 1.0
+# How long a generation is remembered: far longer than any fetch can take, so that a fetch that began
+# before an invalidation never finds its old generation current again.
+GENERATION_MEMORY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -61,23 +72,22 @@ class AccountBalance:
 
 def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalance:
     """The account's evaluation (kt00018, every page) and deposit (kt00001), shared by concurrent requests."""
-    credential = selectors.credential_get_connected(user=user, mode=mode)
     if not settings.KIWOOM_BALANCE_COALESCING:
-        return _balance_fetch_upstream(credential)
+        return _balance_fetch_upstream(selectors.credential_get_connected(user=user, mode=mode))
 
-    key = _cache_key(user_id=user.pk, mode=mode)
     fresh_for = timedelta(seconds=settings.KIWOOM_BALANCE_CACHE_SECONDS)
+    lock_name = _cache_key(user_id=user.pk, mode=mode)
     deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_SECONDS
     while True:
-        cached = _cached_balance(key, credential=credential)
-        if cached is not None and cached.age <= fresh_for:
-            return cached.balance
-        with lock_if_free(key) as fetching:
+        cached, _generation = _cache_read(user_id=user.pk, mode=mode)
+        if cached is not None and cached.is_current(fresh_for):
+            return cached.answer()
+        with lock_if_free(lock_name) as fetching:
             if fetching:
-                return _balance_refresh(key, credential=credential, fresh_for=fresh_for)
+                return _balance_refresh(user=user, mode=mode, fresh_for=fresh_for)
         # Another request, in whichever process, is fetching. Meanwhile the previous balance is good enough
         # for a moment (its `fetched_at` says how old it is); without one, wait for the fetch to be stored.
-        if cached is not None and cached.age <= fresh_for + STALE_GRACE:
+        if cached is not None and cached.balance is not None and cached.age() <= fresh_for + STALE_GRACE:
             return cached.balance
         if time.monotonic() > deadline:
             raise KiwoomUnavailable(_("Kiwoom is slow to answer right now. Try again shortly."))
@@ -87,50 +97,69 @@ def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalanc
 def balance_cache_invalidate(*, user_id: int) -> None:
     """Forget the user's cached balance (after an order, say), so that the next request fetches it anew.
 
-    A fetch already under way when this is called would store figures from before the order: it is told
-    not to (`_balance_refresh`).
+    A fetch already under way stores its figures (from before the order) under the old generation, where
+    no request looks any more.
     """
-    cache.set(_invalidated_key(user_id=user_id), timezone.now(), timeout=INVALIDATION_MEMORY_SECONDS)
-    cache.delete_many([_cache_key(user_id=user_id, mode=mode) for mode in Mode.values])
+    cache.set(_generation_key(user_id=user_id), secrets.token_hex(8), timeout=GENERATION_MEMORY_SECONDS)
 
 
 def _cache_key(*, user_id: int, mode: str) -> str:
     return f"balance:{user_id}:{mode}"
 
 
-def _invalidated_key(*, user_id: int) -> str:
-    return f"balance-invalidated:{user_id}"
+def _generation_key(*, user_id: int) -> str:
+    return f"balance-generation:{user_id}"
 
 
 @dataclass(frozen=True)
 class _Cached:
-    balance: AccountBalance
-    age: timedelta
+    """A fetch's outcome as cached: the balance, or the error it ended with."""
+
+    generation: str | None
+    stored_at: datetime
+    balance: AccountBalance | None = None
+    error: ApplicationError | None = None
+
+    def age(self) -> timedelta:
+        return timezone.now() - self.stored_at
+
+    def is_current(self, fresh_for: timedelta) -> bool:
+        lifetime = fresh_for if self.error is None else timedelta(seconds=FAILURE_MEMORY_SECONDS)
+        return self.age() <= lifetime
+
+    def answer(self) -> AccountBalance:
+        if self.error is not None:
+            raise self.error
+        return self.balance
 
 
-def _cached_balance(key: str, *, credential: KiwoomCredential) -> _Cached | None:
-    """The cached balance of the credential's current key pair, with its age."""
-    entry = cache.get(key)
-    if entry is None:
-        return None
-    fingerprint, balance = entry
-    if fingerprint != credential.key_fingerprint:
-        return None
-    return _Cached(balance=balance, age=timezone.now() - balance.fetched_at)
+def _cache_read(*, user_id: int, mode: str) -> tuple[_Cached | None, str | None]:
+    """The cached outcome of the user's current generation (if any) and that generation; one round trip."""
+    key, generation_key = _cache_key(user_id=user_id, mode=mode), _generation_key(user_id=user_id)
+    found = cache.get_many([key, generation_key])
+    cached, generation = found.get(key), found.get(generation_key)
+    if cached is not None and cached.generation != generation:
+        cached = None
+    return cached, generation
 
 
-def _balance_refresh(key: str, *, credential: KiwoomCredential, fresh_for: timedelta) -> AccountBalance:
+def _balance_refresh(*, user: User, mode: str, fresh_for: timedelta) -> AccountBalance:
     """Fetch and store the balance unless the lock's previous holder has just done so; under the lock."""
-    cached = _cached_balance(key, credential=credential)
-    if cached is not None and cached.age <= fresh_for:
-        return cached.balance
-    started = timezone.now()
-    balance = _balance_fetch_upstream(credential)
-    invalidated = cache.get(_invalidated_key(user_id=credential.user_id))
-    if invalidated is None or invalidated < started:
-        # Kept past its freshness for the stale grace, so that it can stand in while the next fetch runs.
-        timeout = math.ceil((fresh_for + STALE_GRACE).total_seconds()) + 1
-        cache.set(key, (credential.key_fingerprint, balance), timeout=timeout)
+    cached, generation = _cache_read(user_id=user.pk, mode=mode)
+    if cached is not None and cached.is_current(fresh_for):
+        return cached.answer()
+    key = _cache_key(user_id=user.pk, mode=mode)
+    try:
+        balance = _balance_fetch_upstream(selectors.credential_get_connected(user=user, mode=mode))
+    except ApplicationError as error:
+        failed = _Cached(generation=generation, stored_at=timezone.now(), error=error)
+        cache.set(key, failed, timeout=math.ceil(FAILURE_MEMORY_SECONDS) + 1)
+        raise
+    # Kept past its freshness for the stale grace, so that it can stand in while the next fetch runs.
+    timeout = math.ceil((fresh_for + STALE_GRACE).total_seconds()) + 1
+    cache.set(
+        key, _Cached(generation=generation, stored_at=balance.fetched_at, balance=balance), timeout=timeout
+    )
     return balance
 
 

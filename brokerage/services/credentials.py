@@ -20,6 +20,9 @@ from ..errors import KiwoomUnavailable, RealTradingDisabled, translate
 from ..gateway import client_for
 from ..models import CredentialStatus, KiwoomCredential, Mode
 
+# The module, not its names: balance imports tokens, which imports this module.
+from . import balance
+
 logger = logging.getLogger(__name__)
 
 INVALID_KEY_CODES = frozenset({"8001", "8002", "8030"})
@@ -76,6 +79,7 @@ def credential_connect(
         credential.last_error_message = ""
         credential.last_error_at = None
         credential.save()
+    balance.balance_cache_invalidate(user_id=user.pk)  # the old keys' account is not this one
     if replaced is not None:
         _token_revoke_quietly(mode=mode, app_key=replaced[0], app_secret=replaced[1], token=replaced[2])
     return credential
@@ -96,6 +100,7 @@ def credential_disconnect(*, user: User, mode: str = Mode.MOCK) -> None:
                 token=credential.access_token,
             )
         credential.delete()
+    balance.balance_cache_invalidate(user_id=user.pk)
 
 
 def _token_revoke_quietly(*, mode: str, app_key: str, app_secret: str, token: str) -> None:
@@ -120,3 +125,6 @@ def credential_record_error(*, credential: KiwoomCredential, error: kiwoom.Kiwoo
     KiwoomCredential.objects.filter(pk=credential.pk).update(**fields)
     for name, value in fields.items():
         setattr(credential, name, value)
+    if fields.get("status") == CredentialStatus.INVALID:
+        # Refused keys read nothing any more: neither does a balance cached a moment ago.
+        balance.balance_cache_invalidate(user_id=credential.user_id)

@@ -5,14 +5,17 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 
 from brokerage.coordination import lock_if_free
 from brokerage.errors import KiwoomNotConnected, KiwoomUnavailable
+from brokerage.kiwoom import errors as kiwoom_errors
 from brokerage.models import KiwoomCredential
-from brokerage.services import credential_connect
+from brokerage.services import credential_connect, credential_disconnect, credential_record_error
 from brokerage.services.balance import (
+    FAILURE_MEMORY_SECONDS,
     STALE_GRACE,
     _cache_key,
     account_balance_fetch,
@@ -226,21 +229,86 @@ class TestCache:
         assert balance.holdings
         assert (calls["au10001"], calls["kt00018"], calls["kt00001"]) == (1, 2, 2)
 
-    def test_a_failed_fetch_is_not_cached(self, kiwoom):
+    def test_a_cache_hit_reads_nothing_from_the_database(self, kiwoom, django_assert_num_queries):
+        user = connect()
+        first = account_balance_fetch(user=user)
+
+        with django_assert_num_queries(0):
+            second = account_balance_fetch(user=user)
+
+        assert second == first
+
+    def test_a_failed_fetch_answers_the_next_moment_then_kiwoom_is_asked_again(self, kiwoom, settings):
         user = connect()
         kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=1)
+        with pytest.raises(KiwoomUnavailable) as first:
+            account_balance_fetch(user=user)
+        kiwoom.control.reset_stats()
 
+        with pytest.raises(KiwoomUnavailable) as again:
+            account_balance_fetch(user=user)
+        assert upstream_calls(kiwoom).get("kt00018", 0) == 0
+        assert (again.value.detail, again.value.extra) == (first.value.detail, first.value.extra)
+
+        with time_machine.travel(timezone.now() + timedelta(seconds=FAILURE_MEMORY_SECONDS + 0.1)):
+            balance = account_balance_fetch(user=user)
+        assert balance.holdings
+        assert upstream_calls(kiwoom)["kt00018"] == 1
+
+    def test_an_order_after_a_failure_makes_the_next_request_ask_kiwoom(self, kiwoom):
+        user = connect()
+        kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=1)
         with pytest.raises(KiwoomUnavailable):
             account_balance_fetch(user=user)
-        balance = account_balance_fetch(user=user)
 
-        assert balance.holdings
+        balance_cache_invalidate(user_id=user.pk)
+
+        assert account_balance_fetch(user=user).holdings
 
     def test_a_disconnected_user_gets_not_connected_even_with_a_cached_balance(self, kiwoom):
         user = connect()
         account_balance_fetch(user=user)
 
-        KiwoomCredential.objects.filter(user=user).update(status="invalid")
+        credential_disconnect(user=user)
 
         with pytest.raises(KiwoomNotConnected):
             account_balance_fetch(user=user)
+
+    def test_refused_keys_end_the_cached_balance(self, kiwoom):
+        user = connect()
+        account_balance_fetch(user=user)
+        credential = KiwoomCredential.objects.get(user=user)
+
+        refused = kiwoom_errors.KiwoomInvalidCredentials("keys refused", code="8001")
+        credential_record_error(credential=credential, error=refused)
+
+        with pytest.raises(KiwoomNotConnected):
+            account_balance_fetch(user=user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_waiting_on_a_fetch_that_fails_share_its_error(kiwoom):
+    user = connect()
+    kiwoom.control.configure(latency_ms=200)  # every request arrives while the one fetch runs
+    kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=20)
+    kiwoom.control.reset_stats()
+    clients = [bearer_client(user) for _ in range(10)]
+    barrier = threading.Barrier(len(clients))
+    answers = [None] * len(clients)
+
+    def poll(index):
+        try:
+            barrier.wait(timeout=10)
+            response = clients[index].get(URL)
+            answers[index] = (response.status_code, response.json()["code"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert answers == [(503, "kiwoom_unavailable")] * len(clients)
+    assert upstream_calls(kiwoom)["kt00018"] == 1

@@ -1,0 +1,35 @@
+"""The API's error vocabulary: what an ApplicationError keeps when it is cached and raised again."""
+
+import pickle
+
+from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable, translate
+from brokerage.kiwoom import errors as kiwoom_errors
+from stocklab.errors import InvalidInput
+
+
+def test_a_pickled_error_answers_as_the_original():
+    error = translate(kiwoom_errors.KiwoomRateLimited("too many requests", code="1700", http_status=429))
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is KiwoomRateLimited
+    assert (copy.code, copy.status_code) == ("kiwoom_rate_limited", 429)
+    assert (copy.detail, copy.extra, copy.headers) == (error.detail, error.extra, error.headers)
+    assert copy.headers["Retry-After"] == "1"
+    assert copy.kiwoom_error is None  # Kiwoom's own exception stays behind; `extra` says what it was
+
+
+def test_a_pickled_error_keeps_field_errors():
+    error = InvalidInput("Bad price.", extra={"errors": {"price": ["Bad price."]}})
+
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert copy.extra == {"errors": {"price": ["Bad price."]}}
+    assert str(copy) == "Bad price."
+
+
+def test_an_error_without_a_kiwoom_cause_pickles_too():
+    copy = pickle.loads(pickle.dumps(KiwoomUnavailable()))
+
+    assert copy.code == "kiwoom_unavailable"
+    assert copy.detail == str(KiwoomUnavailable.default_detail)
