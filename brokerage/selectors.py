@@ -13,11 +13,15 @@ from .kiwoom.parsing import KST
 from .models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus, TradingProfile
 from .models.orders import OPEN_STATUSES, UNSETTLED_STATUSES
 
+# The key pair is decrypted only where it is used (issuing and revoking tokens, which load it on access):
+# a request needs the token alone, and every decryption costs time and leaves a secret in memory.
+_KEY_PAIR = ("app_key", "app_secret")
+
 
 def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | None:
     # get(), not first(): one credential per user and mode (a constraint), so no ORDER BY is needed.
     try:
-        return KiwoomCredential.objects.get(user=user, mode=mode)
+        return KiwoomCredential.objects.defer(*_KEY_PAIR).get(user=user, mode=mode)
     except KiwoomCredential.DoesNotExist:
         return None
 
@@ -29,7 +33,7 @@ def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCred
 
 def credential_get_for_trading(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
     """`credential_get_connected` with the user's trading profile (`trading_profile_of`) in the same query."""
-    credentials = KiwoomCredential.objects.select_related("user__trading_profile")
+    credentials = KiwoomCredential.objects.select_related("user__trading_profile").defer(*_KEY_PAIR)
     return _connected(credentials.filter(user=user, mode=mode).first())
 
 
