@@ -6,8 +6,9 @@ a caller reserves the next free slot in one atomic step (a Lua script on Redis, 
 every process of the site), then sleeps until it. Reservations are first come, first served; a caller whose
 slot lies further ahead than it may wait gets `SlotUnavailable` with the time after which a retry is served.
 A caller that wakes later than its slot (a busy process) makes the next one wait that much longer, so that
-the calls that actually leave stay an interval apart. An upstream 429 pushes the bucket's next slot a whole
-Kiwoom window ahead (`penalize`).
+the calls that actually leave stay an interval apart. An upstream 429 blocks the bucket for a whole Kiwoom
+window (`penalize`): slots handed out before it that fall inside the window wait for its end, new ones are
+placed after it. However long it is kept waiting, one `acquire` never waits longer than its `max_wait`.
 
 Without Redis (embedded defaults) the same algorithm runs in-process, which is right for the one-process demo.
 """
@@ -31,13 +32,15 @@ SPACING_MARGIN = 0.10
 PENALTY_SECONDS = 1.0
 
 # A bucket is a hash: `t`, the theoretical arrival time of its next call (reservations); `s`, when its last
-# call actually left. Times are Redis's own clock, in seconds.
+# call actually left; `p`, until when an upstream 429 blocks it. Times are Redis's own clock, in seconds.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local fields = redis.call('HMGET', KEYS[1], 't', 's')
-local tat = math.max(tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, now)
+local fields = redis.call('HMGET', KEYS[1], 't', 's', 'p')
+local tat = math.max(
+    tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'), now
+)
 local wait = tat - now
 if wait > tonumber(ARGV[2]) then
     return {0, string.format('%.6f', wait)}
@@ -50,27 +53,31 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((tat + interval - now) * 1000) + 1000)
 return {1, string.format('%.6f', wait)}
 """
 
+# {wait, free}: how long the woken caller must still wait (0: it may send, and that is recorded), and how
+# long a reservation made now would wait (the retry time of a caller that gives up).
 _CONFIRM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local due = tonumber(redis.call('HGET', KEYS[1], 's') or '0') + interval
+local fields = redis.call('HMGET', KEYS[1], 't', 's', 'p')
+local due = math.max(tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'))
 if due > now then
-    return string.format('%.6f', due - now)
+    local free = math.max(tonumber(fields[1] or '0'), due) - now
+    return {string.format('%.6f', due - now), string.format('%.6f', free)}
 end
 redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
 redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]), math.ceil(interval * 1000) + 1000))
-return '0'
+return {'0', '0'}
 """
 
 _PENALIZE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local penalty = tonumber(ARGV[1])
-local tat = tonumber(redis.call('HGET', KEYS[1], 't') or '0')
-if tat < now + penalty then
-    redis.call('HSET', KEYS[1], 't', string.format('%.6f', now + penalty))
-    redis.call('PEXPIRE', KEYS[1], math.ceil(penalty * 1000) + 1000)
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'p') or '0')
+if blocked < now + penalty then
+    redis.call('HSET', KEYS[1], 'p', string.format('%.6f', now + penalty))
+    redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]), math.ceil(penalty * 1000) + 1000))
 end
 return 1
 """
@@ -92,10 +99,12 @@ def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) ->
     """Wait for this credential's next slot for `api_id` (at most `max_wait` s); the seconds waited.
 
     `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` without waiting when the next
-    slot is further away than `max_wait`.
+    slot is further away than `max_wait`, and after waiting when the slot moved out of reach meanwhile (an
+    upstream 429, a late caller ahead).
     """
     key = bucket_key(credential_id, api_id)
     interval = (1.0 + SPACING_MARGIN) / rate
+    deadline = time.monotonic() + max_wait
     granted, wait = _backend().reserve(key, interval, max_wait)
     if not granted:
         raise SlotUnavailable(retry_after=wait - max_wait)
@@ -103,8 +112,15 @@ def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) ->
     while wait > 0:
         time.sleep(wait)
         # A caller can wake later than its slot (a busy process, a slow thread): whoever follows it then waits
-        # a little longer, so that the calls that actually leave stay a whole interval apart.
-        wait = _backend().confirm(key, interval)
+        # a little longer, so that the calls that actually leave stay a whole interval apart. A 429 meanwhile
+        # blocks the slot until the end of its penalty.
+        wait, next_free = _backend().confirm(key, interval)
+        # A 0 has recorded the send: the caller goes, even if a late wake-up took it past the deadline.
+        if wait and time.monotonic() + wait > deadline:
+            # The reserved slot stays taken, unused: the callers behind it were given theirs counting it, and
+            # the bucket cannot take back one slot from the middle of its queue. That costs at most one
+            # interval of throughput, never a call too many.
+            raise SlotUnavailable(retry_after=max(0.0, next_free - max_wait))
         waited += wait
     return waited
 
@@ -132,8 +148,9 @@ class _RedisBuckets:
         granted, wait = self._reserve(keys=[key], args=[interval, max_wait])
         return bool(granted), float(wait)
 
-    def confirm(self, key: str, interval: float) -> float:
-        return float(self._confirm(keys=[key], args=[interval]))
+    def confirm(self, key: str, interval: float) -> tuple[float, float]:
+        wait, next_free = self._confirm(keys=[key], args=[interval])
+        return float(wait), float(next_free)
 
     def penalize(self, key: str, seconds: float) -> None:
         self._penalize(keys=[key], args=[seconds])
@@ -148,12 +165,18 @@ class _LocalBuckets:
     def __init__(self) -> None:
         self._tat: dict[str, float] = {}
         self._sent: dict[str, float] = {}
+        self._blocked: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def reserve(self, key: str, interval: float, max_wait: float) -> tuple[bool, float]:
         with self._lock:
             now = time.monotonic()
-            tat = max(self._tat.get(key, now), self._sent.get(key, now - interval) + interval, now)
+            tat = max(
+                self._tat.get(key, now),
+                self._sent.get(key, now - interval) + interval,
+                self._blocked.get(key, now),
+                now,
+            )
             wait = tat - now
             if wait > max_wait:
                 return False, wait
@@ -162,19 +185,19 @@ class _LocalBuckets:
                 self._sent[key] = now
             return True, wait
 
-    def confirm(self, key: str, interval: float) -> float:
+    def confirm(self, key: str, interval: float) -> tuple[float, float]:
         with self._lock:
             now = time.monotonic()
-            due = self._sent.get(key, now - interval) + interval
+            due = max(self._sent.get(key, now - interval) + interval, self._blocked.get(key, now))
             if due > now:
-                return due - now
+                return due - now, max(self._tat.get(key, now), due) - now
             self._sent[key] = now
-            return 0.0
+            return 0.0, 0.0
 
     def penalize(self, key: str, seconds: float) -> None:
         with self._lock:
             blocked_until = time.monotonic() + seconds
-            self._tat[key] = max(self._tat.get(key, blocked_until), blocked_until)
+            self._blocked[key] = max(self._blocked.get(key, blocked_until), blocked_until)
 
 
 _local = _LocalBuckets()

@@ -38,6 +38,54 @@ def backend(request, settings):
     return request.param
 
 
+class Reservations:
+    """How many reservations the buckets handed out: orders a test's callers without guessing at sleeps."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+
+    def add(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait_for(self, count: int) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count >= count, timeout=5)
+
+
+@pytest.fixture
+def reservations(monkeypatch):
+    counted = Reservations()
+    for buckets in (ratelimit._RedisBuckets, ratelimit._LocalBuckets):
+
+        def reserve(self, *args, _original=buckets.reserve):
+            result = _original(self, *args)
+            counted.add()
+            return result
+
+        monkeypatch.setattr(buckets, "reserve", reserve)
+    return counted
+
+
+def acquire_in_thread(credential_id: int, *, rate: float, max_wait: float) -> tuple[threading.Thread, dict]:
+    """`acquire` in a thread of its own; the dict gets `left` (when it returned) or `refused` (the error)."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=max_wait)
+            outcome["left"] = time.monotonic()
+        except SlotUnavailable as exc:
+            outcome["refused"] = exc
+            outcome["refused_at"] = time.monotonic()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
 class TestBuckets:
     def test_the_first_call_goes_at_once_and_the_next_waits_for_its_slot(self, backend, credential_id):
         rate = 10.0
@@ -80,7 +128,7 @@ class TestBuckets:
         third.start()
         # The second caller's process only gets to run 0.1 s after its slot.
         time.sleep(slot_in + 0.1)
-        assert ratelimit._backend().confirm(key, interval) == 0
+        assert ratelimit._backend().confirm(key, interval)[0] == 0
         second_left = time.monotonic()
         third.join()
 
@@ -117,6 +165,58 @@ class TestBuckets:
         assert refused.value.retry_after == pytest.approx(ratelimit.PENALTY_SECONDS - 0.5, abs=0.1)
         waited = ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=100, max_wait=2)
         assert waited == pytest.approx(ratelimit.PENALTY_SECONDS, abs=0.1)
+
+    def test_a_slot_reserved_before_an_upstream_429_waits_for_the_penalty_to_end(
+        self, backend, reservations, credential_id
+    ):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=10, max_wait=2)
+        # The next caller holds the slot 0.11 s ahead and sleeps toward it when Kiwoom answers 429.
+        caller, outcome = acquire_in_thread(credential_id, rate=10, max_wait=2)
+        assert reservations.wait_for(2)
+        ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
+        penalized_at = time.monotonic()
+        caller.join(timeout=10)
+
+        assert "refused" not in outcome
+        assert outcome["left"] - penalized_at >= ratelimit.PENALTY_SECONDS * 0.95
+
+    def test_a_slot_that_an_upstream_429_pushes_past_the_allowed_wait_is_given_up(
+        self, backend, reservations, credential_id
+    ):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=10, max_wait=2)
+        started = time.monotonic()
+        caller, outcome = acquire_in_thread(credential_id, rate=10, max_wait=0.5)
+        assert reservations.wait_for(2)
+        ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
+        caller.join(timeout=10)
+
+        assert "left" not in outcome  # nothing sent inside the penalty
+        assert outcome["refused_at"] - started <= 0.5 + 0.2  # never waited longer than allowed
+        # A retry after the time given is served within its allowed wait.
+        time.sleep(outcome["refused"].retry_after)
+        assert ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=10, max_wait=0.5) <= 0.5
+
+    def test_a_caller_ahead_that_sends_late_never_stretches_the_wait_past_the_allowed_one(
+        self, backend, reservations, credential_id
+    ):
+        rate = 2.0
+        interval = (1 + SPACING_MARGIN) / rate
+        key = ratelimit.bucket_key(credential_id, "kt00018")
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
+        started = time.monotonic()
+        # A second caller holds the next slot (0.55 s ahead); a third the one after (1.1 s), allowed 1.2 s.
+        granted, slot_in = ratelimit._backend().reserve(key, interval, 2)
+        third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=1.2)
+        assert reservations.wait_for(3)
+        # The second caller's process only gets to send 0.45 s after its slot: the third's turn is then
+        # 0.55 s after that, past what it may wait.
+        time.sleep(max(0.0, started + slot_in + 0.45 - time.monotonic()))
+        assert ratelimit._backend().confirm(key, interval)[0] == 0
+        third.join(timeout=10)
+
+        assert granted
+        assert "left" not in outcome
+        assert outcome["refused_at"] - started <= 1.2 + 0.2
 
     def test_a_penalty_never_shortens_a_longer_queue(self, backend, credential_id):
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=0.25, max_wait=0)
