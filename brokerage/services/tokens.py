@@ -20,8 +20,9 @@ from __future__ import annotations
 import contextvars
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -42,7 +43,7 @@ from ..errors import (
 from ..gateway import calls_for, client_for
 from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
 from ..models.credentials import SAME_TOKEN_RETRY_DELAY
-from .credentials import credential_record_error, token_lock
+from .credentials import DEVICE_CODES, INVALID_KEY_CODES, credential_record_error, token_lock
 
 T = TypeVar("T")
 
@@ -53,6 +54,8 @@ SWEEP_CLAIM_SECONDS = 300
 # After a renewal failed (network, 5xx, 429) while the token was still alive, requests keep using that token
 # this long before one of them tries again, instead of each paying for an au10001 that is likely to fail.
 RENEWAL_RETRY_DELAY = timedelta(seconds=5)
+# Threads per process for the operations of `kiwoom_calls` after the first (shared by every request).
+UPSTREAM_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def token_refresh(*, credential_id: int) -> TokenRefresh:
     """Renew the credential's token if its refresh is still due; idempotent.
 
     Refused keys and refused IPs/devices are recorded on the credential (which stops its refreshes) and
-    returned as the outcome; `KiwoomUnavailable` (network, 5xx) is raised for the caller to retry later.
+    returned as the outcome, as is any other refusal (`failed`: the next sweep tries again);
+    `KiwoomUnavailable` (network, 5xx) and `KiwoomRateLimited` (429) are raised for the caller to retry soon.
     """
     with token_lock(credential_id):
         credential = KiwoomCredential.objects.filter(pk=credential_id).first()
@@ -112,7 +116,7 @@ def token_refresh(*, credential_id: int) -> TokenRefresh:
             return TokenRefresh(outcome="")
         try:
             outcome = _token_issue(credential)
-        except KiwoomUnavailable:
+        except (KiwoomUnavailable, KiwoomRateLimited):
             raise
         except KiwoomApiError:
             return TokenRefresh(outcome=credential.last_refresh_outcome)
@@ -223,8 +227,9 @@ def kiwoom_calls(
 ) -> list[Any]:
     """`kiwoom_call` for independent operations, sent at the same time; their results in order.
 
-    The operations after the first run in threads that only talk HTTP (and Redis, for the rate limiter);
-    renewing the token, recording errors and the one retry all happen in the caller's thread.
+    The operations after the first run in threads that only talk HTTP (and Redis, for the rate limiter), or
+    after the first in the caller's thread when no thread is free; renewing the token, recording errors and
+    the one retry all happen in the caller's thread.
     """
     client = client_for(credential.mode)
     try:
@@ -265,23 +270,45 @@ def _attempt(operation: Callable[[kiwoom.KiwoomClient, str], Any], client: kiwoo
 
 def _attempt_all(client: kiwoom.KiwoomClient, token: str, operations: Sequence[Callable]) -> list[Any]:
     first, *others = operations
+    pool = _upstream_pool()
     # Each thread runs in a copy of this context: its requests are paced in the same credential's buckets.
-    pending = [
-        _upstream_pool().submit(contextvars.copy_context().run, _attempt, operation, client, token)
-        for operation in others
-    ]
-    return [_attempt(first, client, token), *(future.result() for future in pending)]
+    futures = [pool.submit(contextvars.copy_context().run, _attempt, op, client, token) for op in others]
+    results = [_attempt(first, client, token)]
+    for operation, future in zip(others, futures, strict=True):
+        results.append(_attempt(operation, client, token) if future is None else future.result())
+    return results
 
 
-_pools: dict[int, ThreadPoolExecutor] = {}
+class _UpstreamPool:
+    """Threads that never keep a call waiting in a queue: with every thread busy, `submit` declines.
+
+    A call queued behind other requests' calls would start late, and its caller would wait longer than the
+    rate limiter's bound (KIWOOM_RATE_LIMIT_WAIT) and Kiwoom's answer together; run in the caller's thread
+    instead, it is only one call later.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kiwoom")
+        self._free = threading.BoundedSemaphore(size)
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T] | None:
+        """`fn(*args)` on a free thread; None when there is none."""
+        if not self._free.acquire(blocking=False):
+            return None
+        future = self._executor.submit(fn, *args)
+        future.add_done_callback(lambda _: self._free.release())
+        return future
 
 
-def _upstream_pool() -> ThreadPoolExecutor:
+_pools: dict[int, _UpstreamPool] = {}
+
+
+def _upstream_pool() -> _UpstreamPool:
     # One pool per process, made after any fork (a forked pool would hold threads that no longer exist).
     pid = os.getpid()
     pool = _pools.get(pid)
     if pool is None:
-        pool = _pools.setdefault(pid, ThreadPoolExecutor(max_workers=32, thread_name_prefix="kiwoom"))
+        pool = _pools.setdefault(pid, _UpstreamPool(UPSTREAM_THREADS))
     return pool
 
 
@@ -329,9 +356,12 @@ def _token_issue(credential: KiwoomCredential) -> str:
 
 
 def _outcome_of(error: kiwoom.KiwoomError) -> str:
-    if isinstance(error, kiwoom.KiwoomInvalidCredentials | kiwoom.KiwoomModeMismatch):
+    # By the codes with which `credential_record_error` marks the credential invalid or blocked, so that the
+    # outcome always matches its status. Other auth refusals leave it active and are plain failures: 8011/8012
+    # (grant_type) and 8020 (keys missing from the request) fault our request, not the user's keys.
+    if error.code in INVALID_KEY_CODES:
         return RefreshOutcome.INVALID_KEYS
-    if isinstance(error, kiwoom.KiwoomDeviceNotAllowed):
+    if error.code in DEVICE_CODES:
         return RefreshOutcome.DEVICE_REFUSED
     return RefreshOutcome.FAILED
 

@@ -7,7 +7,7 @@ from functools import partial
 from celery import shared_task
 from django.db import transaction
 
-from ..errors import KiwoomUnavailable
+from ..errors import KiwoomRateLimited, KiwoomUnavailable
 from ..services.tokens import token_refresh, token_refresh_claim_due
 
 __all__ = ["kiwoom_token_refresh", "kiwoom_token_sweep"]
@@ -29,7 +29,8 @@ def kiwoom_token_sweep() -> int:
 @shared_task(
     bind=True,
     ignore_result=True,
-    autoretry_for=(KiwoomUnavailable,),
+    # Failures that pass with time: Kiwoom unreachable, or its 429 (au10001 is limited too); a refusal is not.
+    autoretry_for=(KiwoomUnavailable, KiwoomRateLimited),
     max_retries=5,
     retry_backoff=5,
     retry_backoff_max=120,

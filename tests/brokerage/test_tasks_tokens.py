@@ -4,11 +4,12 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import responses
 from celery.exceptions import Retry
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from brokerage.errors import KiwoomUnavailable
+from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable
 from brokerage.models import KiwoomCredential
 from brokerage.models.credentials import SAME_TOKEN_RETRY_DELAY
 from brokerage.services import credential_connect
@@ -16,6 +17,8 @@ from brokerage.tasks.tokens import kiwoom_token_refresh, kiwoom_token_sweep
 from tests.factories import KiwoomCredentialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+KIWOOM_HOST = "https://mockapi.kiwoom.com"
 
 
 def connect() -> KiwoomCredential:
@@ -151,6 +154,34 @@ class TestRefreshTask:
         assert result.get() == "refreshed"
         assert kiwoom.control.stats()["calls"]["au10001"] == 3
 
+    def test_a_429_on_the_token_call_is_retried_with_backoff_until_it_answers(self, kiwoom):
+        credential = connect()
+        expire_within(credential, timedelta(minutes=5))
+        kiwoom.control.inject_fault("rate_limit", api_id="au10001", count=2)
+        kiwoom.control.reset_stats()
+
+        result = kiwoom_token_refresh.apply(args=[credential.pk])
+
+        assert result.get() == "refreshed"
+        assert kiwoom.control.stats()["calls"]["au10001"] == 3
+
+    @responses.activate
+    def test_a_token_request_kiwoom_could_not_read_fails_once_and_leaves_the_credential_active(
+        self, settings
+    ):
+        settings.KIWOOM_MOCK_BASE_URL = KIWOOM_HOST
+        token_call = responses.post(
+            f"{KIWOOM_HOST}/oauth2/token",
+            json={"return_code": 3, "return_msg": "인증 실패[8012:grant_type의 값이 맞지 않습니다]"},
+        )
+        credential = KiwoomCredentialFactory(token_expires_at=timezone.now() + timedelta(minutes=5))
+
+        result = kiwoom_token_refresh.apply(args=[credential.pk])
+
+        assert result.get() == "failed"
+        assert token_call.call_count == 1
+        assert KiwoomCredential.objects.get(pk=credential.pk).status == "active"
+
     def test_retries_for_an_unreachable_kiwoom_are_bounded(self, kiwoom):
         credential = connect()
         expire_within(credential, timedelta(minutes=5))
@@ -163,7 +194,7 @@ class TestRefreshTask:
         assert kiwoom.control.stats()["calls"]["au10001"] == 1 + kiwoom_token_refresh.max_retries
         assert KiwoomCredential.objects.get(pk=credential.pk).last_refresh_outcome == "failed"
 
-    def test_only_kiwoom_unavailable_is_retried(self):
-        assert kiwoom_token_refresh.autoretry_for == (KiwoomUnavailable,)
+    def test_only_failures_that_pass_are_retried(self):
+        assert kiwoom_token_refresh.autoretry_for == (KiwoomUnavailable, KiwoomRateLimited)
         assert kiwoom_token_refresh.retry_backoff
         assert kiwoom_token_refresh.max_retries == 5

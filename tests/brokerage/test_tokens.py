@@ -10,11 +10,17 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from brokerage.errors import KiwoomUnavailable
+from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable
 from brokerage.models import KiwoomCredential
 from brokerage.models.credentials import SAME_TOKEN_RETRY_DELAY
-from brokerage.services import credential_connect
-from brokerage.services.tokens import kiwoom_call, token_get_valid, token_refresh, token_refresh_due
+from brokerage.services import credential_connect, tokens
+from brokerage.services.tokens import (
+    kiwoom_call,
+    kiwoom_calls,
+    token_get_valid,
+    token_refresh,
+    token_refresh_due,
+)
 from tests.conftest import bearer_client
 from tests.factories import KiwoomCredentialFactory, UserFactory
 
@@ -272,6 +278,45 @@ class TestRefusals:
         assert stored.last_refresh_outcome == "device_refused"
         assert token_refresh_due() == []
 
+    @responses.activate
+    @pytest.mark.parametrize(
+        ("code", "text"),
+        [
+            ("8011", "입력값에 grant_type이 들어오지 않았습니다"),
+            ("8012", "grant_type의 값이 맞지 않습니다"),
+            ("8020", "입력파라미터로 appkey 또는 secretkey가 들어오지 않았습니다."),
+        ],
+    )
+    def test_a_request_kiwoom_could_not_read_fails_without_calling_the_keys_refused(
+        self, db, settings, code, text
+    ):
+        """grant_type missing or wrong, or keys missing from the request: our fault, not the keys'."""
+        settings.KIWOOM_MOCK_BASE_URL = KIWOOM_HOST
+        responses.post(
+            f"{KIWOOM_HOST}/oauth2/token", json={"return_code": 3, "return_msg": f"인증 실패[{code}:{text}]"}
+        )
+        credential = KiwoomCredentialFactory(token_expires_at=timezone.now() + timedelta(minutes=5))
+
+        result = token_refresh(credential_id=credential.pk)
+
+        assert result.outcome == "failed"
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        assert (stored.status, stored.last_error_code) == ("active", code)
+        assert stored.last_refresh_outcome == "failed"
+        assert [pk for pk, _ in token_refresh_due()] == [credential.pk]  # the next sweep tries again
+
+    def test_a_429_on_the_token_call_is_raised_for_a_retry(self, kiwoom):
+        credential = connect()
+        expire_within(credential, timedelta(minutes=5))
+        kiwoom.control.inject_fault("rate_limit", api_id="au10001", count=1)
+
+        with pytest.raises(KiwoomRateLimited):
+            token_refresh(credential_id=credential.pk)
+
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        assert (stored.status, stored.last_refresh_outcome) == ("active", "failed")
+        assert token_refresh(credential_id=credential.pk).outcome == "refreshed"
+
     def test_kiwoom_unreachable_is_recorded_and_raised_for_a_retry(self, kiwoom):
         credential = connect()
         expire_within(credential, timedelta(minutes=5))
@@ -284,6 +329,46 @@ class TestRefusals:
         assert (stored.status, stored.last_refresh_outcome) == ("active", "failed")
         assert [pk for pk, _ in token_refresh_due()] == [credential.pk]  # still due: the next try renews it
         assert token_refresh(credential_id=credential.pk).outcome == "refreshed"
+
+
+@pytest.mark.django_db
+class TestUpstreamThreads:
+    def test_with_every_thread_busy_an_operation_runs_in_the_callers_thread_instead_of_queueing(
+        self, monkeypatch
+    ):
+        monkeypatch.setattr(tokens, "UPSTREAM_THREADS", 1)
+        monkeypatch.setattr(tokens, "_pools", {})
+        credential = KiwoomCredentialFactory()  # a live token: no Kiwoom round trip before the operations
+        holding, release = threading.Event(), threading.Event()
+
+        def hold(client, token):
+            holding.set()
+            release.wait(timeout=30)
+
+        # Another request holds the process's only upstream thread with a slow call.
+        other = threading.Thread(
+            target=kiwoom_calls, kwargs={"credential": credential, "operations": [lambda c, t: None, hold]}
+        )
+        other.start()
+        results = []
+        try:
+            assert holding.wait(timeout=5)
+            caller = threading.Thread(
+                target=lambda: results.extend(
+                    kiwoom_calls(
+                        credential=credential,
+                        operations=[lambda c, t: "first", lambda c, t: threading.current_thread()],
+                    )
+                )
+            )
+            caller.start()
+            caller.join(timeout=5)
+            assert not caller.is_alive()  # it did not queue behind the other request's call
+        finally:
+            release.set()
+            other.join(timeout=10)
+
+        assert results == ["first", caller]
 
 
 @pytest.mark.django_db
