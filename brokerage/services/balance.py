@@ -4,9 +4,9 @@ Balance requests of one user are coalesced (KIWOOM_BALANCE_COALESCING): the last
 cache and answers every request for KIWOOM_BALANCE_CACHE_SECONDS, without touching the database. After that
 one request, in whichever process, fetches anew under the user's lock (Redis); the others meanwhile answer
 with the previous balance for up to STALE_GRACE more, or, when there is none (the first request, or after an
-order), wait until the fetch is stored. A failed fetch answers the requests of the next
-FAILURE_MEMORY_SECONDS with its error, instead of each of them asking Kiwoom again. A page polled from many
-tabs and workers therefore costs Kiwoom at most one fetch per cache window, and nobody queues behind it.
+order), wait until the fetch is stored. A fetch that fails answers the requests that waited for it with its
+error, instead of each of them asking Kiwoom again; a request made after it tries anew. A page polled from
+many tabs and workers therefore costs Kiwoom at most one fetch per cache window, and nobody queues behind it.
 `fetched_at` says when the figures were fetched.
 
 Invalidation (after an order, a fill, new keys, a disconnect) gives the user a new cache generation: what
@@ -44,8 +44,7 @@ WAITER_POLL_SECONDS = 0.02
 # While one request renews a stale balance, the others answer with the stale one for at most this long past
 # its freshness (a fetch takes tens of milliseconds), instead of queueing behind the fetch.
 STALE_GRACE = timedelta(seconds=0.25)
-# A failed fetch is the answer for this long (about one of Kiwoom's rate windows): pollers that would each
-# try again at once get the same error instead.
+# How long a failed fetch is kept for the requests that waited for it (they look within milliseconds).
 FAILURE_MEMORY_SECONDS = 1.0
 # How long a generation is remembered: far longer than any fetch can take, so that a fetch that began
 # before an invalidation never finds its old generation current again.
@@ -76,15 +75,16 @@ def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalanc
         return _balance_fetch_upstream(selectors.credential_get_connected(user=user, mode=mode))
 
     fresh_for = timedelta(seconds=settings.KIWOOM_BALANCE_CACHE_SECONDS)
+    asked_at = timezone.now()
     lock_name = _cache_key(user_id=user.pk, mode=mode)
     deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_SECONDS
     while True:
         cached, _generation = _cache_read(user_id=user.pk, mode=mode)
-        if cached is not None and cached.is_current(fresh_for):
+        if cached is not None and cached.answers(asked_at=asked_at, fresh_for=fresh_for):
             return cached.answer()
         with lock_if_free(lock_name) as fetching:
             if fetching:
-                return _balance_refresh(user=user, mode=mode, fresh_for=fresh_for)
+                return _balance_refresh(user=user, mode=mode, asked_at=asked_at, fresh_for=fresh_for)
         # Another request, in whichever process, is fetching. Meanwhile the previous balance is good enough
         # for a moment (its `fetched_at` says how old it is); without one, wait for the fetch to be stored.
         if cached is not None and cached.balance is not None and cached.age() <= fresh_for + STALE_GRACE:
@@ -123,9 +123,12 @@ class _Cached:
     def age(self) -> timedelta:
         return timezone.now() - self.stored_at
 
-    def is_current(self, fresh_for: timedelta) -> bool:
-        lifetime = fresh_for if self.error is None else timedelta(seconds=FAILURE_MEMORY_SECONDS)
-        return self.age() <= lifetime
+    def answers(self, *, asked_at: datetime, fresh_for: timedelta) -> bool:
+        """Whether this answers a request made at `asked_at`: a balance while it is fresh, an error only
+        the requests that waited for the fetch that ended with it."""
+        if self.error is not None:
+            return self.stored_at >= asked_at
+        return self.age() <= fresh_for
 
     def answer(self) -> AccountBalance:
         if self.error is not None:
@@ -143,10 +146,10 @@ def _cache_read(*, user_id: int, mode: str) -> tuple[_Cached | None, str | None]
     return cached, generation
 
 
-def _balance_refresh(*, user: User, mode: str, fresh_for: timedelta) -> AccountBalance:
+def _balance_refresh(*, user: User, mode: str, asked_at: datetime, fresh_for: timedelta) -> AccountBalance:
     """Fetch and store the balance unless the lock's previous holder has just done so; under the lock."""
     cached, generation = _cache_read(user_id=user.pk, mode=mode)
-    if cached is not None and cached.is_current(fresh_for):
+    if cached is not None and cached.answers(asked_at=asked_at, fresh_for=fresh_for):
         return cached.answer()
     key = _cache_key(user_id=user.pk, mode=mode)
     try:

@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.utils import timezone
 
@@ -15,8 +14,8 @@ from brokerage.kiwoom import errors as kiwoom_errors
 from brokerage.models import KiwoomCredential
 from brokerage.services import credential_connect, credential_disconnect, credential_record_error
 from brokerage.services.balance import (
-    FAILURE_MEMORY_SECONDS,
     STALE_GRACE,
+    _balance_refresh,
     _cache_key,
     account_balance_fetch,
     balance_cache_invalidate,
@@ -238,22 +237,15 @@ class TestCache:
 
         assert second == first
 
-    def test_a_failed_fetch_answers_the_next_moment_then_kiwoom_is_asked_again(self, kiwoom, settings):
+    def test_a_request_after_a_failed_fetch_asks_kiwoom_again(self, kiwoom):
         user = connect()
         kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=1)
-        with pytest.raises(KiwoomUnavailable) as first:
+        with pytest.raises(KiwoomUnavailable):
             account_balance_fetch(user=user)
-        kiwoom.control.reset_stats()
 
-        with pytest.raises(KiwoomUnavailable) as again:
-            account_balance_fetch(user=user)
-        assert upstream_calls(kiwoom).get("kt00018", 0) == 0
-        assert (again.value.detail, again.value.extra) == (first.value.detail, first.value.extra)
+        balance = account_balance_fetch(user=user)  # a user's "try again" right after the error
 
-        with time_machine.travel(timezone.now() + timedelta(seconds=FAILURE_MEMORY_SECONDS + 0.1)):
-            balance = account_balance_fetch(user=user)
         assert balance.holdings
-        assert upstream_calls(kiwoom)["kt00018"] == 1
 
     def test_an_order_after_a_failure_makes_the_next_request_ask_kiwoom(self, kiwoom):
         user = connect()
@@ -312,3 +304,33 @@ def test_requests_waiting_on_a_fetch_that_fails_share_its_error(kiwoom):
 
     assert answers == [(503, "kiwoom_unavailable")] * len(clients)
     assert upstream_calls(kiwoom)["kt00018"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_waiting_for_a_fetch_that_fails_gets_its_error(kiwoom):
+    user = connect()
+    kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=2)
+    locked, failed = threading.Event(), threading.Event()
+
+    def failing_fetch():  # another request's fetch: it fails while ours waits for it
+        with lock_if_free(_cache_key(user_id=user.pk, mode="mock")):
+            locked.set()
+            time.sleep(0.2)
+            with pytest.raises(KiwoomUnavailable):
+                _balance_refresh(
+                    user=user, mode="mock", asked_at=timezone.now(), fresh_for=timedelta(seconds=2)
+                )
+            failed.set()
+        connection.close()
+
+    fetcher = threading.Thread(target=failing_fetch)
+    fetcher.start()
+    locked.wait(5)
+    kiwoom.control.reset_stats()
+    with pytest.raises(KiwoomUnavailable) as shared:
+        account_balance_fetch(user=user)
+    fetcher.join()
+
+    assert failed.is_set()
+    assert upstream_calls(kiwoom)["kt00018"] == 1  # the other request's fetch alone
+    assert shared.value.code == "kiwoom_unavailable"
