@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from accounts.models import User
 
@@ -28,23 +28,37 @@ def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | 
 
 def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
     """The user's usable credential, or `kiwoom_not_connected`."""
-    return _connected(credential_find(user=user, mode=mode))
+    return credential_require_connected(credential_find(user=user, mode=mode))
 
 
-def credential_get_for_trading(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
-    """`credential_get_connected` with the user's trading profile (`trading_profile_of`) in the same query."""
-    credentials = KiwoomCredential.objects.select_related("user__trading_profile").defer(*_KEY_PAIR)
-    return _connected(credentials.filter(user=user, mode=mode).first())
+def credential_find_for_order(
+    *, user: User, mode: str = Mode.MOCK, idempotency_key: str | None = None
+) -> KiwoomCredential | None:
+    """`credential_find` with what every order needs, in one query: the user's trading profile
+    (`trading_profile_of`) and, as `idempotency_key_used`, whether an order of the user holds the key."""
+    credentials = (
+        KiwoomCredential.objects.filter(user=user, mode=mode)
+        .select_related("user__trading_profile")
+        .defer(*_KEY_PAIR)
+    )
+    if idempotency_key is not None:
+        holder = Order.objects.filter(user=user, idempotency_key=idempotency_key)
+        credentials = credentials.annotate(idempotency_key_used=Exists(holder))
+    try:
+        return credentials.get()
+    except KiwoomCredential.DoesNotExist:
+        return None
 
 
-def _connected(credential: KiwoomCredential | None) -> KiwoomCredential:
+def credential_require_connected(credential: KiwoomCredential | None) -> KiwoomCredential:
+    """The credential if it is usable, or `kiwoom_not_connected`."""
     if credential is None or credential.status == CredentialStatus.INVALID:
         raise KiwoomNotConnected()
     return credential
 
 
 def trading_profile_of(credential: KiwoomCredential) -> TradingProfile | None:
-    """The profile of the credential's user (loaded along by `credential_get_for_trading`), if any."""
+    """The profile of the credential's user (loaded along by `credential_find_for_order`), if any."""
     try:
         return credential.user.trading_profile
     except TradingProfile.DoesNotExist:

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from brokerage.models import KiwoomCredential, Mode
+from brokerage.models import KiwoomCredential, Mode, Order
 from brokerage.services import key_fingerprint
 
 PASSWORD = "a-long-and-unusual-passphrase-42"
@@ -44,3 +44,17 @@ class KiwoomCredentialFactory(factory.django.DjangoModelFactory):
     app_key_suffix = factory.LazyAttribute(lambda c: c.app_key[-4:])
     token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=23))
     last_refreshed_at = factory.LazyFunction(timezone.now)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """A ledger entry as written before sending (for reads; orders themselves go through the services)."""
+
+    class Meta:
+        model = Order
+
+    credential = factory.SubFactory(KiwoomCredentialFactory)
+    user = factory.SelfAttribute("credential.user")
+    side = "buy"
+    stock_code = "005930"
+    quantity = 1
+    trade_type = "3"

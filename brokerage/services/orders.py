@@ -8,18 +8,25 @@ The life of a ledger entry (`Order.status`):
              ├─> not_placed   certainly not at Kiwoom: never sent, or reconciliation proved it absent
              └─> unresolved   sent, but the answer was lost: reconciled with Kiwoom's day lists, never resent
 
-Durability. The entry is committed (and with it the idempotency key) before anything else happens; `sent_at`
-is committed once a token is in hand, just before each request goes out, and the outcome right after the
-reply. A failure before `sent_at` (no token, no rate-limit slot) is `not_placed` for certain. A process that
-dies in between leaves a `pending` entry; once no request of it can still be in flight (`pending_timeout`),
-`order_settle_abandoned` turns it into `unresolved` when `sent_at` is set and into `not_placed` when it is
-not. Sync and reconciliation live in `reconciliation`.
+Durability. The entry is committed (and with it the idempotency key) before anything is sent; `sent_at` marks
+that its request may have left: it is committed with the entry when the credential holds a token that needs
+no renewal (the usual case, so nothing reaches Kiwoom between the two), else once a token is in hand just
+before the request goes out, and again before a retry. The outcome is committed right after the reply. A
+failure before the request (no token, no rate-limit slot) is `not_placed` for certain. A process that dies
+in between leaves a `pending` entry; once no request of it can still be in flight (`pending_timeout`),
+`order_settle_abandoned` turns it into `unresolved` when `sent_at` is set (reconciliation then looks for it at
+Kiwoom) and into `not_placed` when it is not. Sync and reconciliation live in `reconciliation`.
 
-Idempotency. The unique constraint (user, idempotency_key) reserves a key together with the ledger entry, in
-the same INSERT, before Kiwoom is called. The answer given to that first request is recorded with the outcome
-and replayed to repeats; a repeat while the first is in flight gets 409, the same key with other parameters
-422. Refusals that happen before the entry is written (invalid input, guardrails) record nothing: nothing was
-attempted, so a repeat is checked afresh.
+Idempotency. Each service first looks the key up, in the query that loads the credential; a repeat gets the
+answer recorded for the first request and sends nothing, a repeat while the first is in flight gets 409, the
+same key with other parameters 422. The unique constraint (user, idempotency_key) reserves a key together with
+the ledger entry, in the same INSERT, before Kiwoom is called, so two requests racing past the look-up still
+make one order. Refusals that happen before the entry is written (invalid input, guardrails) record nothing:
+nothing was attempted, so a repeat is checked afresh.
+
+Cost. Every round trip to PostgreSQL or Redis adds to an order's latency. An order takes four SQL statements:
+the user (for the JWT), the credential with the trading profile and the key, the entry (written as sent), and
+the outcome.
 """
 
 from __future__ import annotations
@@ -56,6 +63,13 @@ STOCK_INFO_SECONDS = 5
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 # How long `credential_lock` (coordination.named_lock's default) waits for another process's token renewal.
 TOKEN_LOCK_WAIT = 15.0
+# A token good for this much longer than KIWOOM_TOKEN_REFRESH_MARGIN is used as it is (tokens.token_get_valid
+# renews only within the margin), so nothing is sent between writing the entry and its request: the entry is
+# written as sent.
+TOKEN_IN_HAND_SLACK = timedelta(minutes=1)
+# A `sent_at` written with the entry stands for the request when it leaves within this long; else (something
+# slow came in between after all) it is stamped again as the request goes out.
+SENT_AT_SLACK = timedelta(seconds=1)
 
 
 # --- Errors -------------------------------------------------------------------------------------------------
@@ -166,13 +180,13 @@ def order_request_answer(
     gets the recorded answer and sends nothing; while the first request has not answered, 409
     `idempotency_key_in_flight`; with other `action` or `params`, 422 `idempotency_key_reused`. Errors that
     `perform` raises before it writes the entry propagate and record nothing.
+
+    `perform` passes the claim to `order_place`, `order_modify` or `order_cancel`, which look the key up
+    before anything else, in the query that loads the credential.
     """
     if idempotency_key is None:
         return OrderAnswer(status.HTTP_201_CREATED, render(perform(None)))
     claim = _claim(key=idempotency_key, action=action, params=params, render=render)
-    answer = _replay(user=user, claim=claim)
-    if answer is not None:
-        return answer
     try:
         order = perform(claim)
     except _KeyTaken as taken:
@@ -189,6 +203,20 @@ def _claim(
     canonical = json.dumps({"action": action, "params": dict(params)}, sort_keys=True, default=str)
     fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
     return IdempotencyClaim(key=key, fingerprint=fingerprint, render=render)
+
+
+def _credential_for_order(
+    *, user: User, mode: str, idempotency: IdempotencyClaim | None
+) -> KiwoomCredential | None:
+    """The user's credential for `mode` (None: not connected), looked up with the idempotency key: a key
+    already used raises `_KeyTaken` with its answer (or the 409 or 422 of `_replay`)."""
+    key = idempotency.key if idempotency is not None else None
+    credential = selectors.credential_find_for_order(user=user, mode=mode, idempotency_key=key)
+    if idempotency is not None and (credential is None or credential.idempotency_key_used):
+        answer = _replay(user=user, claim=idempotency)
+        if answer is not None:
+            raise _KeyTaken(answer)
+    return credential
 
 
 def _replay(*, user: User, claim: IdempotencyClaim) -> OrderAnswer | None:
@@ -240,8 +268,9 @@ def order_place(
     idempotency: IdempotencyClaim | None = None,
 ) -> Order:
     """Check the guardrails, write the order to the ledger, then send it to Kiwoom once (kt10000/kt10001)."""
+    credential = _credential_for_order(user=user, mode=mode, idempotency=idempotency)
     guardrails.check_real_trading_allowed(mode=mode)
-    credential = selectors.credential_get_for_trading(user=user, mode=mode)
+    credential = selectors.credential_require_connected(credential)
     proposal = guardrails.OrderProposal(
         mode=mode,
         exchange=exchange,
@@ -305,12 +334,13 @@ def order_modify(
     Kiwoom gives the moved shares a new order number: they become a child entry (kind `modify`), and the
     order is `modified` once nothing of it is left open. Returns the child.
     """
+    credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
     _require_open(order)
     if not kiwoom.TradeType(order.trade_type).requires_price:
         raise OrderNotModifiable()
     _require_within_remainder(order, quantity)
     guardrails.check_real_trading_allowed(mode=order.mode)
-    credential = selectors.credential_get_for_trading(user=order.user, mode=order.mode)
+    credential = selectors.credential_require_connected(credential)
     moved = quantity or order.remaining_quantity
     proposal = guardrails.OrderProposal(
         mode=order.mode,
@@ -357,9 +387,10 @@ def order_cancel(
     The cancellation is a child entry (kind `cancel`); the order is `cancelled` once nothing of it is left
     open. Cancelling reduces risk, so it needs neither the real-trading switches nor trading hours.
     """
+    credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
     _require_open(order)
     _require_within_remainder(order, quantity)
-    credential = selectors.credential_get_connected(user=order.user, mode=order.mode)
+    credential = selectors.credential_require_connected(credential)
     child = _order_reserve(
         _child_of(
             order,
@@ -445,10 +476,13 @@ def _child_of(
 
 
 def _order_reserve(order: Order, *, idempotency: IdempotencyClaim | None) -> Order:
-    """Commit the new ledger entry, and with it the idempotency key, before anything is sent."""
+    """Commit the new ledger entry, and with it the idempotency key, before anything is sent; written as sent
+    when its token is in hand (`_order_send` stamps it otherwise), which saves a statement per order."""
     if idempotency is not None:
         order.idempotency_key = idempotency.key
         order.request_fingerprint = idempotency.fingerprint
+    if _token_in_hand(order.credential):
+        order.sent_at = timezone.now()
     try:
         # Order services never run inside a transaction (they call Kiwoom), so the INSERT commits by itself.
         # Inside a caller's transaction all the same (the tests'), a savepoint keeps it usable on a taken key.
@@ -463,6 +497,15 @@ def _order_reserve(order: Order, *, idempotency: IdempotencyClaim | None) -> Ord
     return order
 
 
+def _token_in_hand(credential: KiwoomCredential) -> bool:
+    """True when `kiwoom_call` will use the stored token as it is: nothing reaches Kiwoom before the order."""
+    expires = credential.token_expires_at
+    if not credential.access_token or expires is None:
+        return False
+    margin = timedelta(seconds=settings.KIWOOM_TOKEN_REFRESH_MARGIN) + TOKEN_IN_HAND_SLACK
+    return expires - margin > timezone.now()
+
+
 def _order_send(
     *,
     order: Order,
@@ -470,42 +513,53 @@ def _order_send(
     idempotency: IdempotencyClaim | None,
     operation: Callable[[kiwoom.KiwoomClient, str], kiwoom.OrderAck],
 ) -> kiwoom.OrderAck:
-    """Call Kiwoom once, marking the entry sent (committed) just before the request goes out; whatever fails
-    is recorded on the entry and re-raised."""
+    """Call Kiwoom once, the entry marked sent (committed) before the request goes out; whatever fails is
+    recorded on the entry and re-raised."""
+    sends = 0  # requests of this order that went out, or may have
 
     def send(client: kiwoom.KiwoomClient, token: str) -> kiwoom.OrderAck:
-        # Stamped with a token in hand, so a failure to get one leaves the entry certainly unsent; and
-        # stamped again should `kiwoom_call` try once more after a refusal that Kiwoom did not process: only
-        # the last request can have placed the order, and reconciliation measures from when it left.
+        nonlocal sends
+        # Stamped with a token in hand, so a failure to get one leaves the entry certainly unsent. The stamp
+        # written with the entry stands for the first request if nothing slow came in between; a retry after
+        # a refusal that Kiwoom did not process is stamped anew: only the last request can have placed the
+        # order, and reconciliation measures from when it left.
         sent_at = timezone.now()
-        Order.objects.filter(pk=order.pk).update(sent_at=sent_at, updated_at=sent_at)
-        order.sent_at = order.updated_at = sent_at
+        if sends or order.sent_at is None or sent_at - order.sent_at > SENT_AT_SLACK:
+            Order.objects.filter(pk=order.pk).update(sent_at=sent_at, updated_at=sent_at)
+            order.sent_at = order.updated_at = sent_at
+        sends += 1
         return operation(client, token)
 
     try:
         return kiwoom_call(credential=credential, operation=send)
     except KiwoomApiError as error:
-        _order_record_failure(order=order, error=error, idempotency=idempotency)
+        _order_record_failure(order=order, error=error, idempotency=idempotency, sent=sends > 0)
         raise
     except Exception:
         # Not a Kiwoom answer: if the request went out, reconcile; never resend.
-        sent = order.sent_at is not None
+        sent = sends > 0
         order_record(
             order,
             status=OrderStatus.UNRESOLVED if sent else OrderStatus.NOT_PLACED,
             kiwoom_message=_("Interrupted while sending.") if sent else _("Interrupted before sending."),
+            **_unsent_fields(sent),
         )
         raise
     finally:
         balance_cache_invalidate(user_id=order.user_id)
 
 
+def _unsent_fields(sent: bool) -> dict[str, Any]:
+    """No request left after all (the token could not be had): the entry written as sent is not."""
+    return {} if sent else {"sent_at": None}
+
+
 def _order_record_failure(
-    *, order: Order, error: KiwoomApiError, idempotency: IdempotencyClaim | None
+    *, order: Order, error: KiwoomApiError, idempotency: IdempotencyClaim | None, sent: bool
 ) -> None:
     source = error.kiwoom_error
-    order_status = _failure_status(order, error)
-    if order.sent_at is not None and isinstance(error, KiwoomUnavailable):
+    order_status = _failure_status(error, sent=sent)
+    if sent and isinstance(error, KiwoomUnavailable):
         if order_status == OrderStatus.UNRESOLVED:
             error.detail = _(
                 "Kiwoom did not confirm the order; it may or may not have been placed. It is marked "
@@ -521,18 +575,19 @@ def _order_record_failure(
         status=order_status,
         kiwoom_code=(source.code or "")[:32] if source else "",
         kiwoom_message=source.message if source else str(error.detail),
+        **_unsent_fields(sent),
     )
 
 
-def _failure_status(order: Order, error: KiwoomApiError) -> str:
-    """What a failed send leaves the entry as."""
-    if order.sent_at is None:
-        return OrderStatus.NOT_PLACED  # failed before the request went out (token, rate-limit slot)
+def _failure_status(error: KiwoomApiError, *, sent: bool) -> str:
+    """What a failed send leaves the entry as (`sent`: the order's request was about to go out)."""
+    if not sent:
+        return OrderStatus.NOT_PLACED  # failed before the request went out (token)
     if isinstance(error, KiwoomUnavailable):
         # Unless the connection was certainly never made, the request may have reached Kiwoom (without a
         # Kiwoom error behind it, e.g. a token lock that timed out before an 8005 retry: assume it did).
-        sent = getattr(error.kiwoom_error, "request_sent", True)
-        return OrderStatus.UNRESOLVED if sent else OrderStatus.NOT_PLACED
+        reached = getattr(error.kiwoom_error, "request_sent", True)
+        return OrderStatus.UNRESOLVED if reached else OrderStatus.NOT_PLACED
     if error.kiwoom_error is None:
         return OrderStatus.NOT_PLACED  # refused on our side before anything was sent (no rate-limit slot)
     # Kiwoom answered and refused: the order system, or a token, rate or key check before it.

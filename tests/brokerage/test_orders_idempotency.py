@@ -64,6 +64,17 @@ class TestRepeats:
         assert repeat.json()["order_status"] == "unresolved"
         assert calls(kiwoom, "kt10000") == 1
 
+    def test_a_repeat_after_disconnecting_still_gets_the_first_answer(self, connected_api, kiwoom):
+        first = limit_buy(connected_api, 1, 60_000, key=KEY)
+        assert connected_api.delete("/api/v1/kiwoom/credentials").status_code == 204
+
+        repeat = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert repeat.status_code == 201
+        assert repeat.json() == first.json()
+        assert repeat["Idempotent-Replayed"] == "true"
+        assert calls(kiwoom, "kt10000") == 1
+
     def test_the_same_key_with_other_parameters_is_refused(self, connected_api, kiwoom):
         limit_buy(connected_api, 1, 60_000, key=KEY)
 

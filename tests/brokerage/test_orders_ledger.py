@@ -9,8 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokerage import services
+from brokerage.errors import KiwoomUnavailable
 from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
+from brokerage.services import tokens
 from brokerage.services.orders import pending_timeout
 from tests.brokerage.orders_helpers import (
     SAMSUNG,
@@ -34,7 +36,8 @@ class TestOutcomes:
         assert response.status_code == 201
         assert order.status == OrderStatus.ACCEPTED
         assert order.kiwoom_order_number == response.json()["order_number"]
-        assert order.sent_at is not None and order.sent_at >= order.created_at
+        # Written as sent along with the entry (the token was in hand): the two stamps are a moment apart.
+        assert order.sent_at is not None and abs(order.sent_at - order.created_at) < timedelta(seconds=1)
         assert (order.stock_name, order.price, order.exchange, order.kind) == (
             "삼성전자",
             60_000,
@@ -92,6 +95,43 @@ class TestOutcomes:
 
         order = Order.objects.filter(user=user).first()
         assert response.status_code == 503
+        assert (order.status, order.sent_at) == (OrderStatus.NOT_PLACED, None)
+        assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_token_due_for_renewal_is_renewed_before_the_order_is_marked_sent(
+        self, connected_api, user, kiwoom
+    ):
+        # Within the refresh margin: the token is renewed (au10001) after the entry is written, and the entry
+        # is marked sent only once the new token is in hand.
+        market_buy(connected_api, 1)  # the quote is now cached
+        credential_of(user).__class__.objects.filter(user=user).update(
+            token_expires_at=timezone.now() + timedelta(minutes=5)
+        )
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.filter(user=user).first()
+        assert response.status_code == 201
+        assert order.status == OrderStatus.ACCEPTED
+        assert order.sent_at > credential_of(user).last_refresh_attempt_at > order.created_at
+        assert calls(kiwoom, "au10001") == 2  # connecting, then the renewal
+
+    def test_an_entry_written_as_sent_is_not_placed_if_no_request_left(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        # The token looked good when the entry was written, but none could be had when sending (another
+        # process renewing it held the lock too long): nothing left, and the entry says so.
+        def locked_out(*, credential):
+            raise KiwoomUnavailable("Another request is renewing the Kiwoom access token.")
+
+        market_buy(connected_api, 1)  # the quote is now cached
+        monkeypatch.setattr(tokens, "token_get_valid", locked_out)
+
+        response = market_buy(connected_api, 1)
+
+        order = Order.objects.filter(user=user).first()
+        assert response.status_code == 503
+        assert response.json()["order_status"] == "not_placed"
         assert (order.status, order.sent_at) == (OrderStatus.NOT_PLACED, None)
         assert calls(kiwoom, "kt10000") == 1
 
@@ -204,19 +244,17 @@ class TestAnAbandonedAttempt:
 class TestCost:
     """The ledger's own work for one order, outside any test transaction, as in production."""
 
-    def test_a_market_buy_takes_six_sql_statements(self, connected_api, user, kiwoom):
+    def test_a_market_buy_takes_four_sql_statements(self, connected_api, user, kiwoom):
         market_buy(connected_api, 1)  # the quote is now cached
 
         with CaptureQueriesContext(connection) as queries:
             response = market_buy(connected_api, 1, key="cost-of-one-order")
 
         assert response.status_code == 201
-        # The user (JWT), the key, the credential with its limits, the entry, `sent_at`, the outcome.
+        # The user (JWT); the credential with its limits and the key; the entry, written as sent; the outcome.
         assert [query["sql"].split()[0] for query in queries.captured_queries] == [
             "SELECT",
             "SELECT",
-            "SELECT",
             "INSERT",
-            "UPDATE",
             "UPDATE",
         ]
