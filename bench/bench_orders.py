@@ -1,85 +1,81 @@
-"""Benchmark of the order ledger: the latency it adds to an order, beside a direct kt10000 call.
+"""The order ledger's cost: the latency it adds to an order, beside a kt10000 sent straight to Kiwoom.
 
-Starts `python -m kiwoom_sim --latency-ms 20 --rate-limit 100000` in a subprocess, creates a throwaway
-PostgreSQL database, runs Django in this process against it (the test client, a real JWT, settings from
-`stocklab.settings.test`), and times, alternately, the same limit buy both ways:
+Starts the simulator (`--latency-ms 20 --rate-limit 100000`), a throwaway PostgreSQL database and the site
+under gunicorn with production settings (bench/common.py), then times, one request at a time, interleaved:
 
-    direct  KiwoomClient.place_order (kt10000) with the user's token
-    ledger  POST /api/v1/kiwoom/order/buy with an Idempotency-Key: guardrails (quote cached), the ledger
-            entry committed, sent_at committed, kt10000, the outcome and the recorded answer committed
+    direct  a kt10000 limit buy sent straight to the simulator (requests, keep-alive)
+    ledger  the same buy as POST /api/v1/kiwoom/order/buy with an Idempotency-Key through gunicorn:
+            guardrails (quote cached), the entry committed, sent_at committed, kt10000, the outcome and
+            the recorded answer committed
+    floor   GET /api/v1/auth/me: what gunicorn, Django, DRF and the JWT cost any authenticated request
 
-and, for scale, an authenticated GET that calls no Kiwoom TR (what Django, DRF and the JWT cost anyway). It
-prints plain result lines:
+It also counts, in this process, the SQL statements and Redis commands of one order. It prints:
 
     ledger work per order: N SQL statements, M Redis commands
-    direct kt10000: p50 X ms, p99 Y ms
-    ledger POST /order/buy: p50 X ms, p99 Y ms
-    ledger added latency: p50 X ms (difference of the medians), paired p50 X ms, p99 Y ms
-    framework floor (...): p50 X ms, p99 Y ms
-    ledger added latency beyond that floor: p50 X ms
+    latency (ms) p50/p99 of each series, the added latency (difference of the medians, and paired)
     goal p50 < 5 ms: met | MISSED
 
-Run from the repository root: `python bench/bench_orders.py [--orders 300]`. PostgreSQL comes from
-`--database-url` (an existing database to connect to for CREATE DATABASE; default postgres on localhost),
-Redis (cache and rate limiter, as in production) from `--redis-url` or REDIS_URL (empty: process-local, as
-in the embedded demo). Exits 1 when the goal is missed.
+Run from the repository root: `.venv/bin/python bench/bench_orders.py`, with BENCH_DATABASE_URL and
+BENCH_REDIS_URL (flushed!) as in bench/README.md; BENCH_ROUNDS (300) orders each way. Exits 1 when the goal
+is missed.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+import warnings
 
-import psycopg
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_sim import simulator  # noqa: E402
+import common
+import requests
 
 GOAL_MS = 5.0
-LATENCY_MS = 20
+SIM_LATENCY_MS = 20
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
+WARMUP = 30
+GUNICORN_WORKERS = 2
+GUNICORN_THREADS = 16
 PRICE = 50_100  # the lower limit of 005930 (base 71,500): the orders rest, nothing fills
+ORDER = {"stock_code": "005930", "quantity": 1, "trade_type": "0", "price": PRICE}
+BUY = "/api/v1/kiwoom/order/buy"
+BARE = "/api/v1/auth/me"
 
 
-@contextmanager
-def throwaway_database(admin_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for the run, dropped afterwards; yields its URL."""
-    name = f"stocklab_bench_orders_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(admin_url)
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def connected_user(kiwoom_url: str) -> tuple[str, str]:
+    """(JWT access token, Kiwoom access token) of a user connected to an account with ample cash."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.models import User
+    from brokerage.services import credential_connect
+    from kiwoom_sim.testing import SimControl
+
+    app_key, secret = f"benchAppKey{uuid.uuid4().hex}", "benchSecret000000000000000000001"
+    SimControl(kiwoom_url).add_account(app_key, secret, cash=10**13)
+    user = User.objects.create_user("orderbench", password=None)
+    credential = credential_connect(user=user, app_key=app_key, app_secret=secret)
+    return str(RefreshToken.for_user(user).access_token), credential.access_token
 
 
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def describe(samples: list[float]) -> str:
-    return f"p50 {percentile(samples, 0.5):.2f} ms, p99 {percentile(samples, 0.99):.2f} ms"
-
-
-def count_work(post_order) -> tuple[int, int]:
-    """SQL statements and Redis commands (the cache, locks and the rate limiter) of one `post_order()`."""
+def count_work(jwt: str) -> tuple[int, int]:
+    """SQL statements and Redis commands (cache, locks, rate limiter) of one order, run in this process."""
     import redis
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
 
+    # Whitenoise warns that production's collected static files are missing: no request here needs them.
+    warnings.filterwarnings("ignore", message="No directory at")
+    api = APIClient(SERVER_NAME="127.0.0.1")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt}")
+
+    def post() -> None:
+        response = api.post(BUY, ORDER, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+        assert response.status_code == 201, response.content
+
+    post()  # warm: the quote is cached, as in the timed runs
     commands = 0
     execute_command = redis.Redis.execute_command
 
@@ -91,120 +87,97 @@ def count_work(post_order) -> tuple[int, int]:
     redis.Redis.execute_command = counted
     try:
         with CaptureQueriesContext(connection) as queries:
-            post_order()
+            post()
     finally:
         redis.Redis.execute_command = execute_command
     return len(queries.captured_queries), commands
 
 
-def run(
-    orders: int, warmup: int, base_url: str
-) -> tuple[list[float], list[float], list[float], tuple[int, int]]:
-    import django
+def latencies(base_url: str, kiwoom_url: str, jwt: str, kiwoom_token: str) -> dict[str, list[float]]:
+    """Milliseconds per request, one at a time, interleaved so that drift hits every series alike."""
+    site, direct = requests.Session(), requests.Session()
+    site.headers["Authorization"] = f"Bearer {jwt}"
+    kt10000 = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "ord_uv": str(PRICE)}
+    kt10000 |= {"trde_tp": "0", "cond_uv": ""}
+    direct_headers = {
+        "Content-Type": "application/json;charset=UTF-8",
+        "api-id": "kt10000",
+        "authorization": f"Bearer {kiwoom_token}",
+    }
 
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-    from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    from accounts.models import User
-    from brokerage.kiwoom import KiwoomClient
-    from brokerage.models import KiwoomCredential
-    from kiwoom_sim.testing import SimControl
-
-    setup_test_environment()
-    call_command("migrate", verbosity=0)
-    from django.core.cache import cache
-
-    cache.clear()
-
-    user = User.objects.create_user("bench", "bench@example.com", "a-long-and-unusual-passphrase-42")
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    app_key, secret = f"benchAppKey{uuid.uuid4().hex}", "benchSecret000000000000000000001"
-    control = SimControl(base_url)
-    control.add_account(app_key, secret, cash=10**13)
-    response = api.post(
-        "/api/v1/kiwoom/credentials", {"app_key": app_key, "app_secret": secret}, format="json"
-    )
-    assert response.status_code == 201, response.content
-    token = KiwoomCredential.objects.get(user=user).access_token
-    direct = KiwoomClient(base_url)
-    order = {"stock_code": "005930", "quantity": 1, "trade_type": "0", "price": PRICE}
-
-    direct_ms: list[float] = []
-    ledger_ms: list[float] = []
-    floor_ms: list[float] = []
-    for i in range(warmup + orders):
-        started = time.perf_counter()
-        direct.place_order(token, side="buy", stock_code="005930", quantity=1, trade_type="0", price=PRICE)
-        middle = time.perf_counter()
-        response = api.post(
-            "/api/v1/kiwoom/order/buy", order, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
+    def direct_order() -> None:
+        response = direct.post(
+            f"{kiwoom_url}/api/dostk/ordr", json=kt10000, headers=direct_headers, timeout=10
         )
-        ended = time.perf_counter()
-        api.get("/api/v1/kiwoom/credentials/status")
-        floor_ended = time.perf_counter()
-        assert response.status_code == 201, response.content
-        if i >= warmup:
-            direct_ms.append((middle - started) * 1000)
-            ledger_ms.append((ended - middle) * 1000)
-            floor_ms.append((floor_ended - ended) * 1000)
-    work = count_work(
-        lambda: api.post(
-            "/api/v1/kiwoom/order/buy", order, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
-        )
-    )
-    direct.close()
-    from django.db import connections
+        assert response.status_code == 200 and response.json()["return_code"] == 0, response.text
 
-    connections.close_all()
-    return direct_ms, ledger_ms, floor_ms, work
+    def ledger_order() -> None:
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        response = site.post(base_url + BUY, json=ORDER, headers=key, timeout=10)
+        assert response.status_code == 201, response.text
+
+    def bare() -> None:
+        response = site.get(base_url + BARE, timeout=10)
+        assert response.status_code == 200, response.text
+
+    calls = {"direct": direct_order, "ledger": ledger_order, "floor": bare}
+    series: dict[str, list[float]] = {name: [] for name in calls}
+    for round_number in range(WARMUP + ROUNDS):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            if round_number >= WARMUP:
+                series[name].append((time.perf_counter() - started) * 1000)
+    return series
+
+
+def describe(samples: list[float]) -> str:
+    return f"p50 {common.percentile(samples, 50):.2f} ms, p99 {common.percentile(samples, 99):.2f} ms"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=300, help="timed orders each way (300)")
-    parser.add_argument("--warmup", type=int, default=30, help="untimed orders each way first (30)")
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
-    parser.add_argument("--latency-ms", type=int, default=LATENCY_MS, help="simulator latency (20)")
-    args = parser.parse_args()
+    options = ("--latency-ms", str(SIM_LATENCY_MS), "--rate-limit", "100000")
+    with common.simulator(*options) as kiwoom_url:
+        # Our limiter stays in the path (one Redis script per upstream call) but never waits.
+        env = common.app_env(kiwoom_url=kiwoom_url, KIWOOM_RATE_LIMIT_MOCK="100000")
+        with common.bench_database(env):
+            common.django_setup(env)
+            common.flush_redis()
+            jwt, kiwoom_token = connected_user(kiwoom_url)
+            with common.gunicorn(env, workers=GUNICORN_WORKERS, threads=GUNICORN_THREADS) as base_url:
+                series = latencies(base_url, kiwoom_url, jwt, kiwoom_token)
+            statements, commands = count_work(jwt)
 
-    with (
-        simulator("--latency-ms", str(args.latency_ms)) as base_url,
-        throwaway_database(args.database_url) as db,
-    ):
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="stocklab.settings.test",
-            DATABASE_URL=db,
-            REDIS_URL=args.redis_url,
-            KIWOOM_MOCK_BASE_URL=base_url,
-            KIWOOM_RATE_LIMIT_MOCK="100000",
-            DJANGO_LOG_LEVEL="WARNING",
-        )
-        direct_ms, ledger_ms, floor_ms, (statements, commands) = run(args.orders, args.warmup, base_url)
-
-    added = [ledger - direct for direct, ledger in zip(direct_ms, ledger_ms, strict=True)]
-    added_p50 = statistics.median(ledger_ms) - statistics.median(direct_ms)
+    direct, ledger, floor = series["direct"], series["ledger"], series["floor"]
+    added = [order - straight for straight, order in zip(direct, ledger, strict=True)]
+    added_p50 = statistics.median(ledger) - statistics.median(direct)
+    beyond_floor = added_p50 - statistics.median(floor)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
-        f"orders: {args.orders} each way, simulator latency {args.latency_ms} ms, "
-        f"redis {args.redis_url or 'none'}"
+        f"orders: {ROUNDS} each way, simulator latency {SIM_LATENCY_MS} ms, gunicorn {GUNICORN_WORKERS} "
+        f"workers x {GUNICORN_THREADS} threads, load average {load}"
     )
     print(f"ledger work per order: {statements} SQL statements, {commands} Redis commands")
-    print(f"direct kt10000: {describe(direct_ms)}")
-    print(f"ledger POST /order/buy: {describe(ledger_ms)}")
+    print(f"direct kt10000: {describe(direct)}")
+    print(f"ledger POST /order/buy: {describe(ledger)}")
     print(
         f"ledger added latency: p50 {added_p50:.2f} ms (difference of the medians), paired {describe(added)}"
     )
-    floor_p50 = statistics.median(floor_ms)
-    print(
-        "framework floor (authenticated GET /kiwoom/credentials/status, no Kiwoom call): "
-        f"{describe(floor_ms)}"
-    )
-    print(f"ledger added latency beyond that floor: p50 {added_p50 - floor_p50:.2f} ms")
+    print(f"framework floor (authenticated GET {BARE}, no Kiwoom call): {describe(floor)}")
+    print(f"ledger added latency beyond that floor: p50 {beyond_floor:.2f} ms")
     print(f"goal p50 < {GOAL_MS:g} ms: {'met' if added_p50 < GOAL_MS else 'MISSED'}")
+    common.result_line(
+        "orders",
+        sql_statements=statements,
+        redis_commands=commands,
+        direct_p50_ms=round(statistics.median(direct), 2),
+        ledger_p50_ms=round(statistics.median(ledger), 2),
+        ledger_p99_ms=round(common.percentile(ledger, 99), 2),
+        floor_p50_ms=round(statistics.median(floor), 2),
+        added_p50_ms=round(added_p50, 2),
+        added_beyond_floor_p50_ms=round(beyond_floor, 2),
+        goal_met=added_p50 < GOAL_MS,
+    )
     return 0 if added_p50 < GOAL_MS else 1
 
 
