@@ -68,6 +68,18 @@ class TestRefreshTokens:
         assert "invalid_keys 1" in output
         assert "refreshed 1" in output
 
+    def test_a_429_on_one_token_is_counted_and_the_others_are_renewed(self, kiwoom):
+        soon = timezone.now() + timedelta(minutes=3)
+        first, second = connect(), connect()
+        KiwoomCredential.objects.filter(pk=first.pk).update(token_expires_at=soon)
+        KiwoomCredential.objects.filter(pk=second.pk).update(token_expires_at=soon + timedelta(seconds=1))
+        kiwoom.control.inject_fault("rate_limit", api_id="au10001", count=1)
+
+        output = run("kiwoom_refresh_tokens")
+
+        assert "rate_limited 1" in output
+        assert "refreshed 1" in output
+
     def test_many_tokens_show_a_progress_bar(self, kiwoom, capsys):
         # The simulator provisions an account for any key pair it does not know.
         KiwoomCredentialFactory.create_batch(25, token_expires_at=timezone.now() + timedelta(minutes=3))

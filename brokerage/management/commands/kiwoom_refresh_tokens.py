@@ -6,7 +6,7 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from brokerage.errors import KiwoomUnavailable
+from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable
 from brokerage.models import RefreshOutcome
 from brokerage.services.tokens import token_refresh, token_refresh_due
 
@@ -14,6 +14,7 @@ from brokerage.services.tokens import token_refresh, token_refresh_due
 PROGRESS_BAR_FROM = 20
 NOT_DUE = "not_due"
 UNREACHABLE = "unreachable"  # left for the next sweep (or a rerun) to try again
+RATE_LIMITED = "rate_limited"  # Kiwoom answered 429: likewise
 
 
 class Command(BaseCommand):
@@ -46,6 +47,8 @@ class Command(BaseCommand):
                 outcome = token_refresh(credential_id=credential_id).outcome or NOT_DUE
             except KiwoomUnavailable:
                 outcome = UNREACHABLE
+            except KiwoomRateLimited:
+                outcome = RATE_LIMITED
             outcomes[outcome] += 1
 
         # The outcome codes, as `kiwoom_status` shows them: refreshed, same_token, invalid_keys, ...
