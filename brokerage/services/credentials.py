@@ -91,7 +91,10 @@ def credential_disconnect(*, user: User, mode: str = Mode.MOCK) -> None:
     if credential is None:
         return
     with token_lock(credential.id):
-        credential.refresh_from_db()
+        # The whole row as it is now, key pair included: another disconnect may have deleted it meanwhile.
+        credential = KiwoomCredential.objects.filter(pk=credential.pk).first()
+        if credential is None:
+            return
         if credential.access_token:
             _token_revoke_quietly(
                 mode=credential.mode,

@@ -36,6 +36,7 @@ from ..coordination import claim_many
 from ..errors import (
     KiwoomApiError,
     KiwoomInvalidCredentials,
+    KiwoomNotConnected,
     KiwoomRateLimited,
     KiwoomUnavailable,
     translate,
@@ -140,11 +141,20 @@ def token_get_valid(*, credential: KiwoomCredential) -> str:
     if _token_is_usable(credential):
         return credential.access_token
     with token_lock(credential.pk):
-        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        stored = _credential_reload(credential)
         if not _token_is_usable(stored):
             _token_renew_or_keep(stored)
     _token_copy(source=stored, target=credential)
     return credential.access_token
+
+
+def _credential_reload(credential: KiwoomCredential) -> KiwoomCredential:
+    """The stored row, key pair included, under the token lock; `kiwoom_not_connected` once disconnected (a
+    request in flight while the user disconnects)."""
+    stored = KiwoomCredential.objects.filter(pk=credential.pk).first()
+    if stored is None:
+        raise KiwoomNotConnected()
+    return stored
 
 
 def _token_is_usable(credential: KiwoomCredential, *, now: datetime | None = None) -> bool:
@@ -204,7 +214,7 @@ def token_renew(*, credential: KiwoomCredential) -> str:
 def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
     """Kiwoom refused `rejected` (8005): a token to try once more with, issued only if nobody has yet."""
     with token_lock(credential.pk):
-        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        stored = _credential_reload(credential)
         if stored.access_token == rejected:
             _token_issue(stored)
     _token_copy(source=stored, target=credential)

@@ -10,10 +10,10 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable
+from brokerage.errors import KiwoomNotConnected, KiwoomRateLimited, KiwoomUnavailable
 from brokerage.models import KiwoomCredential
 from brokerage.models.credentials import SAME_TOKEN_RETRY_DELAY
-from brokerage.services import credential_connect, tokens
+from brokerage.services import credential_connect, credential_disconnect, tokens
 from brokerage.services.tokens import (
     kiwoom_call,
     kiwoom_calls,
@@ -131,6 +131,16 @@ class TestRejectedMidRequest:
         assert au10001_count(kiwoom, credential) == 1
         assert kiwoom.control.stats()["calls"]["kt00001"] == 2
         assert KiwoomCredential.objects.get(pk=credential.pk).access_token not in ("", old_token)
+
+    def test_8005_after_the_user_disconnected_is_not_connected(self, kiwoom):
+        credential = connect()
+        in_flight = KiwoomCredential.objects.get(pk=credential.pk)  # a request read it, then:
+        credential_disconnect(user=credential.user)  # revokes the token and deletes the row
+        kiwoom.control.reset_stats()
+
+        with pytest.raises(KiwoomNotConnected):
+            kiwoom_call(credential=in_flight, operation=lambda client, token: client.get_deposit(token))
+        assert kiwoom.control.stats()["calls"].get("au10001", 0) == 0
 
 
 @pytest.mark.django_db
