@@ -22,7 +22,8 @@ answer recorded for the first request and sends nothing, a repeat while the firs
 same key with other parameters 422. The unique constraint (user, idempotency_key) reserves a key together with
 the ledger entry, in the same INSERT, before Kiwoom is called, so two requests racing past the look-up still
 make one order. Refusals that happen before the entry is written (invalid input, guardrails) record nothing:
-nothing was attempted, so a repeat is checked afresh.
+nothing was attempted, so a repeat is checked afresh; so is a repeat of an attempt that certainly did not
+reach Kiwoom (`not_placed`: no token, no rate-limit slot), whose entry lets the key go.
 
 Cost. Every round trip to PostgreSQL or Redis adds to an order's latency. An order takes four SQL statements:
 the user (for the JWT), the credential with the trading profile and the key, the entry (written as sent), and
@@ -542,16 +543,17 @@ def _order_send(
             order,
             status=OrderStatus.UNRESOLVED if sent else OrderStatus.NOT_PLACED,
             kiwoom_message=_("Interrupted while sending.") if sent else _("Interrupted before sending."),
-            **_unsent_fields(sent),
+            **({} if sent else _NOT_PLACED_FIELDS),
         )
         raise
     finally:
         balance_cache_invalidate(user_id=order.user_id)
 
 
-def _unsent_fields(sent: bool) -> dict[str, Any]:
-    """No request left after all (the token could not be had): the entry written as sent is not."""
-    return {} if sent else {"sent_at": None}
+# An attempt certainly not at Kiwoom has no send time (even if written as sent) and lets its idempotency key
+# go: a repeat (after Retry-After, say) is tried afresh, as after a refusal before the entry was written; the
+# entry stays in the ledger.
+_NOT_PLACED_FIELDS = {"sent_at": None, "idempotency_key": "", "request_fingerprint": ""}
 
 
 def _order_record_failure(
@@ -568,14 +570,15 @@ def _order_record_failure(
         else:
             error.detail = _("The order was not placed: Kiwoom could not be reached, so nothing was sent.")
     error.extra.update(order_id=order.pk, order_status=order_status)
+    not_placed = order_status == OrderStatus.NOT_PLACED
     order_record(
         order,
-        idempotency=idempotency,
+        idempotency=None if not_placed else idempotency,
         failure=error,
         status=order_status,
         kiwoom_code=(source.code or "")[:32] if source else "",
         kiwoom_message=source.message if source else str(error.detail),
-        **_unsent_fields(sent),
+        **(_NOT_PLACED_FIELDS if not_placed else {}),
     )
 
 

@@ -53,6 +53,23 @@ class TestRepeats:
         assert repeat.json()["kiwoom_code"] == "800033"
         assert calls(kiwoom, "kt10001") == 1
 
+    def test_a_repeat_after_our_own_429_is_tried_afresh(self, connected_api, user, kiwoom, settings):
+        settings.KIWOOM_RATE_LIMIT_MOCK = 1.0  # one kt10000 a second, and no waiting for a slot
+        settings.KIWOOM_RATE_LIMIT_WAIT = 0.0
+        limit_buy(connected_api, 1, 60_000, key="an-earlier-order")
+
+        refused = limit_buy(connected_api, 1, 60_000, key=KEY)
+        time.sleep(float(refused["Retry-After"]) + 0.2)
+        placed = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert (refused.status_code, refused.json()["code"]) == (429, "kiwoom_rate_limited")
+        assert placed.status_code == 201
+        assert "Idempotent-Replayed" not in placed
+        not_placed = Order.objects.get(pk=refused.json()["order_id"])
+        assert (not_placed.status, not_placed.sent_at) == (OrderStatus.NOT_PLACED, None)
+        assert placed.json()["status"] == "accepted"
+        assert calls(kiwoom, "kt10000") == 2
+
     def test_a_repeat_after_a_lost_answer_is_not_sent_again(self, connected_api, user, kiwoom):
         kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
 
