@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -44,8 +44,8 @@ WAITER_POLL_SECONDS = 0.02
 # While one request renews a stale balance, the others answer with the stale one for at most this long past
 # its freshness (a fetch takes tens of milliseconds), instead of queueing behind the fetch.
 STALE_GRACE = timedelta(seconds=0.25)
-# How long a failed fetch is kept for the requests that waited for it (they look within milliseconds).
-FAILURE_MEMORY_SECONDS = 1.0
+# How long a failed fetch stays cached: the requests that waited for it look within milliseconds.
+FAILURE_MEMORY_SECONDS = 2
 # How long a generation is remembered: far longer than any fetch can take, so that a fetch that began
 # before an invalidation never finds its old generation current again.
 GENERATION_MEMORY_SECONDS = 3600
@@ -75,16 +75,17 @@ def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalanc
         return _balance_fetch_upstream(selectors.credential_get_connected(user=user, mode=mode))
 
     fresh_for = timedelta(seconds=settings.KIWOOM_BALANCE_CACHE_SECONDS)
-    asked_at = timezone.now()
     lock_name = _cache_key(user_id=user.pk, mode=mode)
     deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_SECONDS
+    cached, _generation = _cache_read(user_id=user.pk, mode=mode)
+    # What was cached when this request came: a failure already there then is not an answer to it.
+    seen = cached.outcome if cached is not None else None
     while True:
-        cached, _generation = _cache_read(user_id=user.pk, mode=mode)
-        if cached is not None and cached.answers(asked_at=asked_at, fresh_for=fresh_for):
+        if cached is not None and cached.answers(seen=seen, fresh_for=fresh_for):
             return cached.answer()
         with lock_if_free(lock_name) as fetching:
             if fetching:
-                return _balance_refresh(user=user, mode=mode, asked_at=asked_at, fresh_for=fresh_for)
+                return _balance_refresh(user=user, mode=mode, seen=seen, fresh_for=fresh_for)
         # Another request, in whichever process, is fetching. Meanwhile the previous balance is good enough
         # for a moment (its `fetched_at` says how old it is); without one, wait for the fetch to be stored.
         if cached is not None and cached.balance is not None and cached.age() <= fresh_for + STALE_GRACE:
@@ -92,6 +93,7 @@ def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalanc
         if time.monotonic() > deadline:
             raise KiwoomUnavailable(_("Kiwoom is slow to answer right now. Try again shortly."))
         time.sleep(WAITER_POLL_SECONDS)
+        cached, _generation = _cache_read(user_id=user.pk, mode=mode)
 
 
 def balance_cache_invalidate(*, user_id: int) -> None:
@@ -104,7 +106,8 @@ def balance_cache_invalidate(*, user_id: int) -> None:
 
 
 def _cache_key(*, user_id: int, mode: str) -> str:
-    return f"balance:{user_id}:{mode}"
+    # v2: `_Cached` entries; a process still running the previous release reads and writes other keys.
+    return f"balance:v2:{user_id}:{mode}"
 
 
 def _generation_key(*, user_id: int) -> str:
@@ -119,15 +122,17 @@ class _Cached:
     stored_at: datetime
     balance: AccountBalance | None = None
     error: ApplicationError | None = None
+    # Tells this outcome from the one before it (clocks of different processes would not).
+    outcome: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def age(self) -> timedelta:
         return timezone.now() - self.stored_at
 
-    def answers(self, *, asked_at: datetime, fresh_for: timedelta) -> bool:
-        """Whether this answers a request made at `asked_at`: a balance while it is fresh, an error only
-        the requests that waited for the fetch that ended with it."""
+    def answers(self, *, seen: str | None, fresh_for: timedelta) -> bool:
+        """Whether this answers a request that found the outcome `seen` cached when it came: a balance while
+        it is fresh, an error only the requests that waited for the fetch that ended with it."""
         if self.error is not None:
-            return self.stored_at >= asked_at
+            return self.outcome != seen
         return self.age() <= fresh_for
 
     def answer(self) -> AccountBalance:
@@ -146,17 +151,17 @@ def _cache_read(*, user_id: int, mode: str) -> tuple[_Cached | None, str | None]
     return cached, generation
 
 
-def _balance_refresh(*, user: User, mode: str, asked_at: datetime, fresh_for: timedelta) -> AccountBalance:
+def _balance_refresh(*, user: User, mode: str, seen: str | None, fresh_for: timedelta) -> AccountBalance:
     """Fetch and store the balance unless the lock's previous holder has just done so; under the lock."""
     cached, generation = _cache_read(user_id=user.pk, mode=mode)
-    if cached is not None and cached.answers(asked_at=asked_at, fresh_for=fresh_for):
+    if cached is not None and cached.answers(seen=seen, fresh_for=fresh_for):
         return cached.answer()
     key = _cache_key(user_id=user.pk, mode=mode)
     try:
         balance = _balance_fetch_upstream(selectors.credential_get_connected(user=user, mode=mode))
     except ApplicationError as error:
         failed = _Cached(generation=generation, stored_at=timezone.now(), error=error)
-        cache.set(key, failed, timeout=math.ceil(FAILURE_MEMORY_SECONDS) + 1)
+        cache.set(key, failed, timeout=FAILURE_MEMORY_SECONDS)
         raise
     # Kept past its freshness for the stale grace, so that it can stand in while the next fetch runs.
     timeout = math.ceil((fresh_for + STALE_GRACE).total_seconds()) + 1

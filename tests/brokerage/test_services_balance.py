@@ -317,9 +317,7 @@ def test_a_request_waiting_for_a_fetch_that_fails_gets_its_error(kiwoom):
             locked.set()
             time.sleep(0.2)
             with pytest.raises(KiwoomUnavailable):
-                _balance_refresh(
-                    user=user, mode="mock", asked_at=timezone.now(), fresh_for=timedelta(seconds=2)
-                )
+                _balance_refresh(user=user, mode="mock", seen=None, fresh_for=timedelta(seconds=2))
             failed.set()
         connection.close()
 
