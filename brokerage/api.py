@@ -185,13 +185,8 @@ def _answer_order_request(request, *, action: str, params: dict, perform) -> Res
     return Response(answer.body, status=answer.status_code, headers=headers)
 
 
-# Renders every order answer. Rendering keeps no state on the serializer, and binding a new one copies all its
-# fields (a deepcopy per field), which costs more than the rendering itself.
-_ORDER_RENDERER = OrderSerializer()
-
-
-def _render_order(order: Order) -> dict:
-    return _ORDER_RENDERER.to_representation(order)
+# One serializer represents every order, as for balances (`_represent_balance`).
+_render_order = OrderSerializer().to_representation
 
 
 class OrderEntryViewSet(viewsets.GenericViewSet):

@@ -8,7 +8,7 @@ slot lies further ahead than it may wait gets `SlotUnavailable` with the time af
 A caller that wakes later than its slot (a busy process) makes the next one wait that much longer, so that
 the calls that actually leave stay an interval apart. An upstream 429 blocks the bucket for a whole Kiwoom
 window (`penalize`): slots handed out before it that fall inside the window wait for its end, new ones are
-placed after it. However long it is kept waiting, one `acquire` never waits longer than its `max_wait`.
+placed after it. One `acquire` gives up rather than wait past its `max_wait` (a late wake-up aside).
 
 Without Redis (embedded defaults) the same algorithm runs in-process, which is right for the one-process demo.
 """

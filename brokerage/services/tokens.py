@@ -305,7 +305,11 @@ class _UpstreamPool:
         """`fn(*args)` on a free thread; None when there is none."""
         if not self._free.acquire(blocking=False):
             return None
-        future = self._executor.submit(fn, *args)
+        try:
+            future = self._executor.submit(fn, *args)
+        except RuntimeError:  # the interpreter is shutting down: the caller's thread does it
+            self._free.release()
+            return None
         future.add_done_callback(lambda _: self._free.release())
         return future
 
