@@ -37,6 +37,27 @@ def upstream_calls(kiwoom) -> dict:
     return kiwoom.control.stats()["calls"]
 
 
+def get_at_once(user, *, count: int) -> list:
+    """`count` balance requests of `user`, each from its own thread, released together; their responses."""
+    clients = [bearer_client(user) for _ in range(count)]
+    barrier = threading.Barrier(count)
+    responses = [None] * count
+
+    def poll(index):
+        try:
+            barrier.wait(timeout=10)
+            responses[index] = clients[index].get(URL)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=poll, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return responses
+
+
 @pytest.fixture(autouse=True)
 def _coalescing(settings):
     settings.KIWOOM_BALANCE_COALESCING = True
@@ -48,22 +69,7 @@ def test_concurrent_requests_of_one_user_share_one_fetch(kiwoom):
     user = connect()
     kiwoom.control.configure(latency_ms=100)  # a slow Kiwoom: every request arrives while the fetch runs
     kiwoom.control.reset_stats()
-    clients = [bearer_client(user) for _ in range(20)]
-    barrier = threading.Barrier(len(clients))
-    bodies = [None] * len(clients)
-
-    def poll(index):
-        try:
-            barrier.wait(timeout=10)
-            bodies[index] = clients[index].get(URL).json()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    bodies = [response.json() for response in get_at_once(user, count=20)]
 
     calls = upstream_calls(kiwoom)
     assert (calls["kt00018"], calls["kt00001"]) == (1, 1)
@@ -284,25 +290,9 @@ def test_requests_waiting_on_a_fetch_that_fails_share_its_error(kiwoom):
     kiwoom.control.configure(latency_ms=200)  # every request arrives while the one fetch runs
     kiwoom.control.inject_fault("http_5xx", api_id="kt00018", count=20)
     kiwoom.control.reset_stats()
-    clients = [bearer_client(user) for _ in range(10)]
-    barrier = threading.Barrier(len(clients))
-    answers = [None] * len(clients)
+    answers = [(response.status_code, response.json()["code"]) for response in get_at_once(user, count=10)]
 
-    def poll(index):
-        try:
-            barrier.wait(timeout=10)
-            response = clients[index].get(URL)
-            answers[index] = (response.status_code, response.json()["code"])
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert answers == [(503, "kiwoom_unavailable")] * len(clients)
+    assert answers == [(503, "kiwoom_unavailable")] * 10
     assert upstream_calls(kiwoom)["kt00018"] == 1
 
 
