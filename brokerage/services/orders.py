@@ -122,7 +122,8 @@ class OrderQuantityOverRemainder(ApplicationError):
 
 
 class _KeyTaken(Exception):
-    """Another request reserved the key between our look-up and our insert; `answer` is its replay."""
+    """The key is already used (found by the look-up, or taken by another request before our insert);
+    `answer` is its replay."""
 
     def __init__(self, answer: OrderAnswer) -> None:
         super().__init__(answer.status_code)
