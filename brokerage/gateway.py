@@ -7,9 +7,10 @@ that scope (issuing and revoking tokens, which carry no token) are not paced.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import cache
 
 from django.conf import settings
@@ -18,18 +19,48 @@ from . import ratelimit
 from .kiwoom import KiwoomClient
 from .models import Mode
 
-# (credential id, mode) of the calls being made in this thread or task.
-_current_bucket: ContextVar[tuple[int, str] | None] = ContextVar("kiwoom_bucket", default=None)
+
+@dataclass(frozen=True)
+class _Calls:
+    """The credential whose calls are being made in this thread or task, and the slots reserved for them."""
+
+    credential_id: int
+    mode: str
+    # api-id -> the slot reserved for that TR's next call. Threads that run this block's operations see the
+    # same dict (in their copies of the context), so each reserved slot is taken once.
+    reserved: dict[str, ratelimit.Slot] = field(default_factory=dict)
+
+
+_current_calls: ContextVar[_Calls | None] = ContextVar("kiwoom_calls", default=None)
 
 
 @contextmanager
 def calls_for(*, credential_id: int, mode: str) -> Iterator[None]:
     """Pace the Kiwoom requests made inside this block in the credential's buckets."""
-    reset = _current_bucket.set((credential_id, mode))
+    reset = _current_calls.set(_Calls(credential_id=credential_id, mode=mode))
     try:
         yield
     finally:
-        _current_bucket.reset(reset)
+        _current_calls.reset(reset)
+
+
+def slots_reserve(api_ids: Sequence[str]) -> None:
+    """Reserve, at once, the slots of the next call of each of these TRs in this block: all, or none.
+
+    For calls that go out together (a balance's kt00018 and kt00001): taken one at a time under load, many
+    requests would get one slot, be refused the other, and waste the first. Raises `SlotUnavailable`.
+    """
+    calls = _current_calls.get()
+    if calls is None:
+        raise RuntimeError("slots_reserve needs a calls_for block")
+    calls.reserved.update(
+        ratelimit.reserve(
+            credential_id=calls.credential_id,
+            api_ids=api_ids,
+            rate=rate_for(calls.mode),
+            max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
+        )
+    )
 
 
 def rate_for(mode: str) -> float:
@@ -38,16 +69,19 @@ def rate_for(mode: str) -> float:
 
 
 def _throttle(api_id: str, token: str | None) -> None:
-    bucket = _current_bucket.get()
-    if bucket is None or token is None:
+    calls = _current_calls.get()
+    if calls is None or token is None:
         return
-    credential_id, mode = bucket
-    ratelimit.acquire(
-        credential_id=credential_id,
-        api_id=api_id,
-        rate=rate_for(mode),
-        max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
-    )
+    slot = calls.reserved.pop(api_id, None)
+    if slot is not None:
+        ratelimit.wait_for(slot)
+    else:
+        ratelimit.acquire(
+            credential_id=calls.credential_id,
+            api_id=api_id,
+            rate=rate_for(calls.mode),
+            max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
+        )
 
 
 @cache

@@ -3,7 +3,8 @@
 Kiwoom limits each TR per token (PROTOCOL.md 1.7: about 1 call/s on mock, 5/s on real). Each credential and TR
 has one bucket, paced by GCRA: the bucket remembers the theoretical arrival time (TAT) of its next call, and
 a caller reserves the next free slot in one atomic step (a Lua script on Redis, so the slots are shared by
-every process of the site), then sleeps until it. Reservations are first come, first served; a caller whose
+every process of the site), then sleeps until it. Calls that go out together reserve a slot in each of their
+buckets in that one step, all or none. Reservations are first come, first served; a caller whose
 slot lies further ahead than it may wait gets `SlotUnavailable` with the time after which a retry is served.
 A caller that wakes later than its slot (a busy process) makes the next one wait that much longer, so that
 the calls that actually leave stay an interval apart. An upstream 429 blocks the bucket for a whole Kiwoom
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import redis
@@ -37,20 +40,30 @@ _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local fields = redis.call('HMGET', KEYS[1], 't', 's', 'p')
-local tat = math.max(
-    tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'), now
-)
-local wait = tat - now
-if wait > tonumber(ARGV[2]) then
-    return {0, string.format('%.6f', wait)}
+local waits, granted = {}, 1
+for i, key in ipairs(KEYS) do
+    local fields = redis.call('HMGET', key, 't', 's', 'p')
+    local tat = math.max(
+        tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'), now
+    )
+    waits[i] = tat - now
+    if waits[i] > tonumber(ARGV[2]) then
+        granted = 0
+    end
 end
-redis.call('HSET', KEYS[1], 't', string.format('%.6f', tat + interval))
-if wait == 0 then
-    redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
+local answer = {granted}
+for i, key in ipairs(KEYS) do
+    local wait = waits[i]
+    if granted == 1 then
+        redis.call('HSET', key, 't', string.format('%.6f', now + wait + interval))
+        if wait == 0 then
+            redis.call('HSET', key, 's', string.format('%.6f', now))
+        end
+        redis.call('PEXPIRE', key, math.ceil((wait + interval) * 1000) + 1000)
+    end
+    answer[i + 1] = string.format('%.6f', wait)
 end
-redis.call('PEXPIRE', KEYS[1], math.ceil((tat + interval - now) * 1000) + 1000)
-return {1, string.format('%.6f', wait)}
+return answer
 """
 
 # {wait, free}: how long the woken caller must still wait (0: it may send, and that is recorded), and how
@@ -95,34 +108,74 @@ def bucket_key(credential_id: int, api_id: str) -> str:
     return f"{KEY_PREFIX}ratelimit:{credential_id}:{api_id}"
 
 
-def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) -> float:
-    """Wait for this credential's next slot for `api_id` (at most `max_wait` s); the seconds waited.
+@dataclass(frozen=True)
+class Slot:
+    """A reserved slot in one bucket: its call may leave `wait` seconds after `reserved_at` (monotonic)."""
 
-    `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` without waiting when the next
-    slot is further away than `max_wait`, and after waiting when the slot moved out of reach meanwhile (an
-    upstream 429, a late caller ahead).
+    key: str
+    interval: float
+    wait: float
+    reserved_at: float
+    max_wait: float
+
+    @property
+    def deadline(self) -> float:
+        return self.reserved_at + self.max_wait
+
+
+def reserve(*, credential_id: int, api_ids: Sequence[str], rate: float, max_wait: float) -> dict[str, Slot]:
+    """The next slot of each TR's bucket, reserved in one step: all of them, or none.
+
+    `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` when any of the slots is further
+    away than `max_wait`, and then reserves nothing: calls that go out together (a balance's kt00018 and
+    kt00001) would otherwise take one slot and waste it when the other is out of reach.
     """
-    key = bucket_key(credential_id, api_id)
+    keys = [bucket_key(credential_id, api_id) for api_id in api_ids]
     interval = (1.0 + SPACING_MARGIN) / rate
-    deadline = time.monotonic() + max_wait
-    granted, wait = _backend().reserve(key, interval, max_wait)
+    reserved_at = time.monotonic()
+    granted, waits = _backend().reserve(keys, interval, max_wait)
     if not granted:
-        raise SlotUnavailable(retry_after=wait - max_wait)
-    waited = wait
-    while wait > 0:
-        time.sleep(wait)
+        raise SlotUnavailable(retry_after=max(waits) - max_wait)
+    return {
+        api_id: Slot(key=key, interval=interval, wait=wait, reserved_at=reserved_at, max_wait=max_wait)
+        for api_id, key, wait in zip(api_ids, keys, waits, strict=True)
+    }
+
+
+def wait_for(slot: Slot) -> float:
+    """Sleep until the reserved slot and take it; the seconds waited.
+
+    Raises `SlotUnavailable` when the slot moved out of reach meanwhile (an upstream 429, a late caller).
+    """
+    if slot.wait == 0:
+        return 0.0  # the reservation found the bucket free and recorded the send
+    wait, waited = slot.reserved_at + slot.wait - time.monotonic(), slot.wait
+    while True:
+        if wait > 0:
+            time.sleep(wait)
         # A caller can wake later than its slot (a busy process, a slow thread): whoever follows it then waits
         # a little longer, so that the calls that actually leave stay a whole interval apart. A 429 meanwhile
         # blocks the slot until the end of its penalty.
-        wait, next_free = _backend().confirm(key, interval)
+        wait, next_free = _backend().confirm(slot.key, slot.interval)
         # A 0 has recorded the send: the caller goes, even if a late wake-up took it past the deadline.
-        if wait and time.monotonic() + wait > deadline:
+        if not wait:
+            return waited
+        if time.monotonic() + wait > slot.deadline:
             # The reserved slot stays taken, unused: the callers behind it were given theirs counting it, and
             # the bucket cannot take back one slot from the middle of its queue. That costs at most one
             # interval of throughput, never a call too many.
-            raise SlotUnavailable(retry_after=max(0.0, next_free - max_wait))
+            raise SlotUnavailable(retry_after=max(0.0, next_free - slot.max_wait))
         waited += wait
-    return waited
+
+
+def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) -> float:
+    """Wait for this credential's next slot for `api_id` (at most `max_wait` s); the seconds waited.
+
+    Raises `SlotUnavailable` without waiting when the next slot is further away than `max_wait`, and after
+    waiting when the slot moved out of reach meanwhile.
+    """
+    slots = reserve(credential_id=credential_id, api_ids=[api_id], rate=rate, max_wait=max_wait)
+    return wait_for(slots[api_id])
 
 
 def penalize(*, credential_id: int, api_id: str, seconds: float = PENALTY_SECONDS) -> None:
@@ -144,9 +197,10 @@ class _RedisBuckets:
         self._confirm: Script = client.register_script(_CONFIRM)
         self._penalize: Script = client.register_script(_PENALIZE)
 
-    def reserve(self, key: str, interval: float, max_wait: float) -> tuple[bool, float]:
-        granted, wait = self._reserve(keys=[key], args=[interval, max_wait])
-        return bool(granted), float(wait)
+    def reserve(self, keys: Sequence[str], interval: float, max_wait: float) -> tuple[bool, list[float]]:
+        """Whether every bucket's next slot is within `max_wait` (then all are reserved), and their waits."""
+        granted, *waits = self._reserve(keys=keys, args=[interval, max_wait])
+        return bool(granted), [float(wait) for wait in waits]
 
     def confirm(self, key: str, interval: float) -> tuple[float, float]:
         wait, next_free = self._confirm(keys=[key], args=[interval])
@@ -168,22 +222,26 @@ class _LocalBuckets:
         self._blocked: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, key: str, interval: float, max_wait: float) -> tuple[bool, float]:
+    def reserve(self, keys: Sequence[str], interval: float, max_wait: float) -> tuple[bool, list[float]]:
         with self._lock:
             now = time.monotonic()
-            tat = max(
-                self._tat.get(key, now),
-                self._sent.get(key, now - interval) + interval,
-                self._blocked.get(key, now),
-                now,
-            )
-            wait = tat - now
-            if wait > max_wait:
-                return False, wait
-            self._tat[key] = tat + interval
-            if wait == 0:
-                self._sent[key] = now
-            return True, wait
+            waits = [
+                max(
+                    self._tat.get(key, now),
+                    self._sent.get(key, now - interval) + interval,
+                    self._blocked.get(key, now),
+                    now,
+                )
+                - now
+                for key in keys
+            ]
+            if max(waits) > max_wait:
+                return False, waits
+            for key, wait in zip(keys, waits, strict=True):
+                self._tat[key] = now + wait + interval
+                if wait == 0:
+                    self._sent[key] = now
+            return True, waits
 
     def confirm(self, key: str, interval: float) -> tuple[float, float]:
         with self._lock:

@@ -178,6 +178,7 @@ def _balance_fetch_upstream(credential: KiwoomCredential) -> AccountBalance:
             lambda client, token: client.get_balance(token),
             lambda client, token: client.get_deposit(token),
         ],
+        api_ids=["kt00018", "kt00001"],
     )
     summary = balance.summary
     return AccountBalance(

@@ -193,6 +193,7 @@ def _sync_mode(user: User, credential: KiwoomCredential, orders: list[Order]) ->
                 lambda client, token: client.get_open_orders(token),
                 lambda client, token: client.get_fills(token),
             ],
+            api_ids=["ka10075", "ka10076"],
         )
         open_orders = {row.order_number: row for row in open_rows}
         fills = {row.order_number: row for row in fill_rows}

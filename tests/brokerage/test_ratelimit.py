@@ -17,12 +17,14 @@ from itertools import pairwise
 import pytest
 
 from brokerage import ratelimit
+from brokerage.models import KiwoomCredential
 from brokerage.ratelimit import SPACING_MARGIN, SlotUnavailable
 from tests.conftest import DEMO_APP_KEY
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/kiwoom/account/balance"
+PAIR = ["kt00018", "kt00001"]
 
 
 @pytest.fixture
@@ -117,7 +119,7 @@ class TestBuckets:
         key = ratelimit.bucket_key(credential_id, "kt00018")
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
         # A second caller gets the next slot, a third the one after it (waiting in its own thread).
-        granted, slot_in = ratelimit._backend().reserve(key, interval, 2)
+        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
         third_left = []
 
         def third_caller():
@@ -156,6 +158,27 @@ class TestBuckets:
         assert ratelimit.acquire(credential_id=credential_id + 1, api_id="kt00018", rate=1, max_wait=0) == 0
         with pytest.raises(SlotUnavailable):
             ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0)
+
+    def test_slots_of_several_trs_are_reserved_all_or_none(self, backend, credential_id):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=1, max_wait=0)
+
+        with pytest.raises(SlotUnavailable) as refused:
+            ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=1, max_wait=0.5)
+
+        # kt00001's next slot is 1.1 s ahead: the pair is served from 0.6 s on, and kt00018 kept its slot.
+        assert refused.value.retry_after == pytest.approx(1 + SPACING_MARGIN - 0.5, abs=0.05)
+        assert ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0) == 0
+
+    def test_slots_reserved_together_each_wait_for_their_own_bucket(self, backend, credential_id):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
+
+        slots = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=2, max_wait=1)
+
+        for api_id in ("kt00018", "kt00001"):  # both slots are taken
+            with pytest.raises(SlotUnavailable):
+                ratelimit.acquire(credential_id=credential_id, api_id=api_id, rate=2, max_wait=0)
+        assert ratelimit.wait_for(slots["kt00018"]) == 0
+        assert ratelimit.wait_for(slots["kt00001"]) == pytest.approx((1 + SPACING_MARGIN) / 2, abs=0.05)
 
     def test_an_upstream_429_closes_the_bucket_for_a_whole_window(self, backend, credential_id):
         ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
@@ -205,7 +228,7 @@ class TestBuckets:
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
         started = time.monotonic()
         # A second caller holds the next slot (0.55 s ahead); a third the one after (1.1 s), allowed 1.2 s.
-        granted, slot_in = ratelimit._backend().reserve(key, interval, 2)
+        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
         third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=1.2)
         assert reservations.wait_for(3)
         # The second caller's process only gets to send 0.45 s after its slot: the third's turn is then
@@ -304,6 +327,20 @@ class TestThroughTheApi:
         assert response.json()["code"] == "kiwoom_rate_limited"
         assert response["Retry-After"] == "1"
         assert kiwoom.control.stats()["calls_by_app_key"][DEMO_APP_KEY]["kt00018"] == 1
+
+    def test_a_balance_refused_one_of_its_two_slots_takes_neither(self, paced, kiwoom, settings):
+        settings.KIWOOM_RATE_LIMIT_WAIT = 0.5
+        credential_id = KiwoomCredential.objects.get().pk
+        # Another caller has just used kt00001's slot; kt00018's is free.
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=1, max_wait=0)
+
+        response = paced.get(URL)
+
+        assert response.status_code == 429
+        assert response.json()["code"] == "kiwoom_rate_limited"
+        assert kiwoom.control.stats()["calls_by_app_key"].get(DEMO_APP_KEY, {}) == {}
+        # kt00018's slot was not wasted on a request that could not be served.
+        assert ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0) == 0
 
     def test_an_upstream_429_slows_the_bucket_and_the_call_is_tried_once_more(self, paced, kiwoom):
         kiwoom.control.inject_fault("rate_limit", api_id="kt00018", count=1)
