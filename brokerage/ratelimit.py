@@ -9,7 +9,8 @@ slot lies further ahead than it may wait gets `SlotUnavailable` with the time af
 A caller that wakes later than its slot (a busy process) makes the next one wait that much longer, so that
 the calls that actually leave stay an interval apart. An upstream 429 blocks the bucket for a whole Kiwoom
 window (`penalize`): slots handed out before it that fall inside the window wait for its end, new ones are
-placed after it. One `acquire` gives up rather than wait past its `max_wait` (a late wake-up aside).
+placed after it. One `acquire` gives up rather than wait past its `max_wait`, give or take a late wake-up
+and the spacing margin's worth of a late caller ahead of it.
 
 Without Redis (embedded defaults) the same algorithm runs in-process, which is right for the one-process demo.
 """
@@ -160,7 +161,10 @@ def wait_for(slot: Slot) -> float:
         # A 0 has recorded the send: the caller goes, even if a late wake-up took it past the deadline.
         if not wait:
             return waited
-        if time.monotonic() + wait > slot.deadline:
+        # Under load every slot is taken as soon as it comes within reach, so most callers hold one at the
+        # very edge of their allowed wait: the spacing margin's worth of lateness ahead of them is tolerated,
+        # or a jitter of milliseconds would waste every other slot.
+        if time.monotonic() + wait > slot.deadline + slot.interval * SPACING_MARGIN:
             # The reserved slot stays taken, unused: the callers behind it were given theirs counting it, and
             # the bucket cannot take back one slot from the middle of its queue. That costs at most one
             # interval of throughput, never a call too many.

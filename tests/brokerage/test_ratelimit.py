@@ -241,6 +241,28 @@ class TestBuckets:
         assert "left" not in outcome
         assert outcome["refused_at"] - started <= 1.2 + 0.2
 
+    def test_a_caller_ahead_that_sends_a_little_late_does_not_cost_the_next_one_its_slot(
+        self, backend, reservations, credential_id
+    ):
+        rate = 1.0
+        interval = (1 + SPACING_MARGIN) / rate
+        key = ratelimit.bucket_key(credential_id, "kt00018")
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
+        started = time.monotonic()
+        # A second caller holds the next slot (1.1 s ahead); a third the one after, at the edge of its wait.
+        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=2 * interval + 0.01)
+        assert reservations.wait_for(3)
+        # The second caller sends 0.05 s after its slot, less than the spacing margin (0.11 s).
+        time.sleep(max(0.0, started + slot_in + 0.05 - time.monotonic()))
+        assert ratelimit._backend().confirm(key, interval)[0] == 0
+        second_left = time.monotonic()
+        third.join(timeout=10)
+
+        assert granted
+        assert "refused" not in outcome
+        assert outcome["left"] - second_left >= interval * 0.95
+
     def test_a_penalty_never_shortens_a_longer_queue(self, backend, credential_id):
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=0.25, max_wait=0)
 
