@@ -22,13 +22,13 @@ from .models import Mode
 
 @dataclass(frozen=True)
 class _Calls:
-    """The credential whose calls are being made in this thread or task, and the slots reserved for them."""
+    """The credential whose calls are being made in this thread or task, and the TRs whose slot is taken."""
 
     credential_id: int
     mode: str
-    # api-id -> the slot reserved for that TR's next call. Threads that run this block's operations see the
-    # same dict (in their copies of the context), so each reserved slot is taken once.
-    reserved: dict[str, ratelimit.Slot] = field(default_factory=dict)
+    # TRs whose next call in this block has its slot already (`slots_take`). Threads that run this block's
+    # operations share the set (in their copies of the context), so each taken slot is used once.
+    taken: set[str] = field(default_factory=set)
 
 
 _current_calls: ContextVar[_Calls | None] = ContextVar("kiwoom_calls", default=None)
@@ -44,23 +44,24 @@ def calls_for(*, credential_id: int, mode: str) -> Iterator[None]:
         _current_calls.reset(reset)
 
 
-def slots_reserve(api_ids: Sequence[str]) -> None:
-    """Reserve, at once, the slots of the next call of each of these TRs in this block: all, or none.
+def slots_take(api_ids: Sequence[str]) -> None:
+    """Wait for a slot of each of these TRs, all taken at once or none, for this block's next call of each.
 
     For calls that go out together (a balance's kt00018 and kt00001): taken one at a time under load, many
-    requests would get one slot, be refused the other, and waste the first. Raises `SlotUnavailable`.
+    requests would get one slot, be refused the other, and waste the first. Raises `SlotUnavailable` with
+    none of them taken.
     """
     calls = _current_calls.get()
     if calls is None:
-        raise RuntimeError("slots_reserve needs a calls_for block")
-    calls.reserved.update(
-        ratelimit.reserve(
-            credential_id=calls.credential_id,
-            api_ids=api_ids,
-            rate=rate_for(calls.mode),
-            max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
-        )
+        raise RuntimeError("slots_take needs a calls_for block")
+    reservation = ratelimit.reserve(
+        credential_id=calls.credential_id,
+        api_ids=api_ids,
+        rate=rate_for(calls.mode),
+        max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
     )
+    ratelimit.wait_for(reservation)
+    calls.taken.update(api_ids)
 
 
 def rate_for(mode: str) -> float:
@@ -72,10 +73,9 @@ def _throttle(api_id: str, token: str | None) -> None:
     calls = _current_calls.get()
     if calls is None or token is None:
         return
-    slot = calls.reserved.pop(api_id, None)
-    if slot is not None:
-        ratelimit.wait_for(slot)
-    else:
+    try:
+        calls.taken.remove(api_id)
+    except KeyError:
         ratelimit.acquire(
             credential_id=calls.credential_id,
             api_id=api_id,

@@ -37,11 +37,14 @@ PENALTY_SECONDS = 1.0
 
 # A bucket is a hash: `t`, the theoretical arrival time of its next call (reservations); `s`, when its last
 # call actually left; `p`, until when an upstream 429 blocks it. Times are Redis's own clock, in seconds.
+# Calls reserved together leave together: {granted, sent, wait per bucket}. Granted only if every bucket's
+# slot is within ARGV[2]; `sent` when every bucket is free now (the sends are recorded), else the caller
+# waits for the last of the slots and confirms.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local waits, granted = {}, 1
+local waits, granted, sent = {}, 1, 1
 for i, key in ipairs(KEYS) do
     local fields = redis.call('HMGET', key, 't', 's', 'p')
     local tat = math.max(
@@ -51,37 +54,51 @@ for i, key in ipairs(KEYS) do
     if waits[i] > tonumber(ARGV[2]) then
         granted = 0
     end
+    if waits[i] > 0 then
+        sent = 0
+    end
 end
-local answer = {granted}
+if granted == 0 then
+    sent = 0
+end
+local answer = {granted, sent}
 for i, key in ipairs(KEYS) do
-    local wait = waits[i]
     if granted == 1 then
-        redis.call('HSET', key, 't', string.format('%.6f', now + wait + interval))
-        if wait == 0 then
+        redis.call('HSET', key, 't', string.format('%.6f', now + waits[i] + interval))
+        if sent == 1 then
             redis.call('HSET', key, 's', string.format('%.6f', now))
         end
-        redis.call('PEXPIRE', key, math.ceil((wait + interval) * 1000) + 1000)
+        redis.call('PEXPIRE', key, math.ceil((waits[i] + interval) * 1000) + 1000)
     end
-    answer[i + 1] = string.format('%.6f', wait)
+    answer[i + 2] = string.format('%.6f', waits[i])
 end
 return answer
 """
 
-# {wait, free}: how long the woken caller must still wait (0: it may send, and that is recorded), and how
-# long a reservation made now would wait (the retry time of a caller that gives up).
+# {sent, wait, free}: whether the woken caller may send now (recorded in every bucket), else how long it must
+# still wait for the last of them, and how long a reservation made now would wait (the retry time of a
+# caller that gives up).
 _CONFIRM = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local fields = redis.call('HMGET', KEYS[1], 't', 's', 'p')
-local due = math.max(tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'))
-if due > now then
-    local free = math.max(tonumber(fields[1] or '0'), due) - now
-    return {string.format('%.6f', due - now), string.format('%.6f', free)}
+local wait, free = 0, 0
+for i, key in ipairs(KEYS) do
+    local fields = redis.call('HMGET', key, 't', 's', 'p')
+    local due = math.max(tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'))
+    if due > now then
+        wait = math.max(wait, due - now)
+        free = math.max(free, math.max(tonumber(fields[1] or '0'), due) - now)
+    end
 end
-redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
-redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]), math.ceil(interval * 1000) + 1000))
-return {'0', '0'}
+if wait > 0 then
+    return {0, string.format('%.6f', wait), string.format('%.6f', free)}
+end
+for i, key in ipairs(KEYS) do
+    redis.call('HSET', key, 's', string.format('%.6f', now))
+    redis.call('PEXPIRE', key, math.max(redis.call('PTTL', key), math.ceil(interval * 1000) + 1000))
+end
+return {1, '0', '0'}
 """
 
 _PENALIZE = """
@@ -110,65 +127,72 @@ def bucket_key(credential_id: int, api_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Slot:
-    """A reserved slot in one bucket: its call may leave `wait` seconds after `reserved_at` (monotonic)."""
+class Reservation:
+    """Slots reserved together, one per bucket: their calls may leave `wait` s after `reserved_at`."""
 
-    key: str
+    keys: tuple[str, ...]
     interval: float
+    # Until the last of the slots.
     wait: float
+    # Every bucket was free: the sends are recorded already.
+    sent: bool
     reserved_at: float
     max_wait: float
 
-    @property
-    def deadline(self) -> float:
-        return self.reserved_at + self.max_wait
 
-
-def reserve(*, credential_id: int, api_ids: Sequence[str], rate: float, max_wait: float) -> dict[str, Slot]:
+def reserve(*, credential_id: int, api_ids: Sequence[str], rate: float, max_wait: float) -> Reservation:
     """The next slot of each TR's bucket, reserved in one step: all of them, or none.
 
     `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` when any of the slots is further
     away than `max_wait`, and then reserves nothing: calls that go out together (a balance's kt00018 and
     kt00001) would otherwise take one slot and waste it when the other is out of reach.
     """
-    keys = [bucket_key(credential_id, api_id) for api_id in api_ids]
+    keys = tuple(bucket_key(credential_id, api_id) for api_id in api_ids)
     interval = (1.0 + SPACING_MARGIN) / rate
     reserved_at = time.monotonic()
-    granted, waits = _backend().reserve(keys, interval, max_wait)
+    granted, sent, waits = _backend().reserve(keys, interval, max_wait)
     if not granted:
         raise SlotUnavailable(retry_after=max(waits) - max_wait)
-    return {
-        api_id: Slot(key=key, interval=interval, wait=wait, reserved_at=reserved_at, max_wait=max_wait)
-        for api_id, key, wait in zip(api_ids, keys, waits, strict=True)
-    }
+    return Reservation(
+        keys=keys,
+        interval=interval,
+        wait=max(waits),
+        sent=sent,
+        reserved_at=reserved_at,
+        max_wait=max_wait,
+    )
 
 
-def wait_for(slot: Slot) -> float:
-    """Sleep until the reserved slot and take it; the seconds waited.
+def wait_for(reservation: Reservation) -> float:
+    """Sleep until the last of the reserved slots, then take them all at once; the seconds waited.
 
-    Raises `SlotUnavailable` when the slot moved out of reach meanwhile (an upstream 429, a late caller).
+    Raises `SlotUnavailable`, with none of the slots taken, when they moved out of reach meanwhile (an
+    upstream 429, a late caller ahead): the calls that go together then all stay unsent.
     """
-    if slot.wait == 0:
-        return 0.0  # the reservation found the bucket free and recorded the send
-    wait, waited = slot.reserved_at + slot.wait - time.monotonic(), slot.wait
+    if reservation.sent:
+        return 0.0
+    deadline = reservation.reserved_at + reservation.max_wait
+    # Under load every slot is taken as soon as it comes within reach, so most callers hold one at the very
+    # edge of their allowed wait: the spacing margin's worth of lateness ahead of them is tolerated, or a
+    # jitter of milliseconds would waste every other slot.
+    tolerance = reservation.interval * SPACING_MARGIN
+    wait = reservation.reserved_at + reservation.wait - time.monotonic()
+    waited = reservation.wait
     while True:
         if wait > 0:
             time.sleep(wait)
         # A caller can wake later than its slot (a busy process, a slow thread): whoever follows it then waits
         # a little longer, so that the calls that actually leave stay a whole interval apart. A 429 meanwhile
         # blocks the slot until the end of its penalty.
-        wait, next_free = _backend().confirm(slot.key, slot.interval)
-        # A 0 has recorded the send: the caller goes, even if a late wake-up took it past the deadline.
-        if not wait:
+        sent, wait, next_free = _backend().confirm(reservation.keys, reservation.interval)
+        # A send is recorded: the caller goes, even if a late wake-up took it past the deadline.
+        if sent:
             return waited
-        # Under load every slot is taken as soon as it comes within reach, so most callers hold one at the
-        # very edge of their allowed wait: the spacing margin's worth of lateness ahead of them is tolerated,
-        # or a jitter of milliseconds would waste every other slot.
-        if time.monotonic() + wait > slot.deadline + slot.interval * SPACING_MARGIN:
-            # The reserved slot stays taken, unused: the callers behind it were given theirs counting it, and
-            # the bucket cannot take back one slot from the middle of its queue. That costs at most one
+        if time.monotonic() + wait > deadline + tolerance:
+            # The reserved slots stay taken, unused: the callers behind were given theirs counting them, and
+            # a bucket cannot take back one slot from the middle of its queue. That costs at most one
             # interval of throughput, never a call too many.
-            raise SlotUnavailable(retry_after=max(0.0, next_free - slot.max_wait))
+            raise SlotUnavailable(retry_after=max(0.0, next_free - reservation.max_wait))
         waited += wait
 
 
@@ -178,8 +202,7 @@ def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) ->
     Raises `SlotUnavailable` without waiting when the next slot is further away than `max_wait`, and after
     waiting when the slot moved out of reach meanwhile.
     """
-    slots = reserve(credential_id=credential_id, api_ids=[api_id], rate=rate, max_wait=max_wait)
-    return wait_for(slots[api_id])
+    return wait_for(reserve(credential_id=credential_id, api_ids=[api_id], rate=rate, max_wait=max_wait))
 
 
 def penalize(*, credential_id: int, api_id: str, seconds: float = PENALTY_SECONDS) -> None:
@@ -201,14 +224,17 @@ class _RedisBuckets:
         self._confirm: Script = client.register_script(_CONFIRM)
         self._penalize: Script = client.register_script(_PENALIZE)
 
-    def reserve(self, keys: Sequence[str], interval: float, max_wait: float) -> tuple[bool, list[float]]:
-        """Whether every bucket's next slot is within `max_wait` (then all are reserved), and their waits."""
-        granted, *waits = self._reserve(keys=keys, args=[interval, max_wait])
-        return bool(granted), [float(wait) for wait in waits]
+    def reserve(
+        self, keys: Sequence[str], interval: float, max_wait: float
+    ) -> tuple[bool, bool, list[float]]:
+        """(granted, sent, the wait of each bucket's slot): see `_RESERVE`."""
+        granted, sent, *waits = self._reserve(keys=keys, args=[interval, max_wait])
+        return bool(granted), bool(sent), [float(wait) for wait in waits]
 
-    def confirm(self, key: str, interval: float) -> tuple[float, float]:
-        wait, next_free = self._confirm(keys=[key], args=[interval])
-        return float(wait), float(next_free)
+    def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
+        """(sent, wait, next free): see `_CONFIRM`."""
+        sent, wait, next_free = self._confirm(keys=keys, args=[interval])
+        return bool(sent), float(wait), float(next_free)
 
     def penalize(self, key: str, seconds: float) -> None:
         self._penalize(keys=[key], args=[seconds])
@@ -226,7 +252,9 @@ class _LocalBuckets:
         self._blocked: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def reserve(self, keys: Sequence[str], interval: float, max_wait: float) -> tuple[bool, list[float]]:
+    def reserve(
+        self, keys: Sequence[str], interval: float, max_wait: float
+    ) -> tuple[bool, bool, list[float]]:
         with self._lock:
             now = time.monotonic()
             waits = [
@@ -240,21 +268,28 @@ class _LocalBuckets:
                 for key in keys
             ]
             if max(waits) > max_wait:
-                return False, waits
+                return False, False, waits
+            sent = max(waits) == 0
             for key, wait in zip(keys, waits, strict=True):
                 self._tat[key] = now + wait + interval
-                if wait == 0:
+                if sent:
                     self._sent[key] = now
-            return True, waits
+            return True, sent, waits
 
-    def confirm(self, key: str, interval: float) -> tuple[float, float]:
+    def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
         with self._lock:
             now = time.monotonic()
-            due = max(self._sent.get(key, now - interval) + interval, self._blocked.get(key, now))
-            if due > now:
-                return due - now, max(self._tat.get(key, now), due) - now
-            self._sent[key] = now
-            return 0.0, 0.0
+            wait = free = 0.0
+            for key in keys:
+                due = max(self._sent.get(key, now - interval) + interval, self._blocked.get(key, now))
+                if due > now:
+                    wait = max(wait, due - now)
+                    free = max(free, max(self._tat.get(key, now), due) - now)
+            if wait > 0:
+                return False, wait, free
+            for key in keys:
+                self._sent[key] = now
+            return True, 0.0, 0.0
 
     def penalize(self, key: str, seconds: float) -> None:
         with self._lock:

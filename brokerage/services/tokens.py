@@ -41,7 +41,7 @@ from ..errors import (
     KiwoomUnavailable,
     translate,
 )
-from ..gateway import calls_for, client_for, slots_reserve
+from ..gateway import calls_for, client_for, slots_take
 from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
 from ..models.credentials import SAME_TOKEN_RETRY_DELAY
 from .credentials import DEVICE_CODES, INVALID_KEY_CODES, credential_record_error, token_lock
@@ -240,7 +240,7 @@ def kiwoom_calls(
 ) -> list[Any]:
     """`kiwoom_call` for independent operations, sent at the same time; their results in order.
 
-    `api_ids` names the TRs the operations call: their rate-limit slots are reserved together, all or none,
+    `api_ids` names the TRs the operations call: their rate-limit slots are taken together, all or none,
     before anything is sent, so that a request refused one slot wastes no other. The operations after the
     first run in threads that only talk HTTP (and Redis, for the rate limiter), or after the first in the
     caller's thread when no thread is free; renewing the token, recording errors and the one retry all happen
@@ -251,7 +251,7 @@ def kiwoom_calls(
         with calls_for(credential_id=credential.pk, mode=credential.mode):
             token = token_get_valid(credential=credential)
             if api_ids:
-                slots_reserve(api_ids)
+                slots_take(api_ids)
             outcomes = _attempt_all(client, token, operations)
             retry_token = token
             results = []

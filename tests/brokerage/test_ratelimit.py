@@ -119,7 +119,7 @@ class TestBuckets:
         key = ratelimit.bucket_key(credential_id, "kt00018")
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
         # A second caller gets the next slot, a third the one after it (waiting in its own thread).
-        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
         third_left = []
 
         def third_caller():
@@ -130,7 +130,7 @@ class TestBuckets:
         third.start()
         # The second caller's process only gets to run 0.1 s after its slot.
         time.sleep(slot_in + 0.1)
-        assert ratelimit._backend().confirm(key, interval)[0] == 0
+        assert ratelimit._backend().confirm([key], interval)[0]  # sent
         second_left = time.monotonic()
         third.join()
 
@@ -169,16 +169,32 @@ class TestBuckets:
         assert refused.value.retry_after == pytest.approx(1 + SPACING_MARGIN - 0.5, abs=0.05)
         assert ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=0) == 0
 
-    def test_slots_reserved_together_each_wait_for_their_own_bucket(self, backend, credential_id):
+    def test_slots_reserved_together_are_taken_together_when_the_last_comes(self, backend, credential_id):
+        interval = (1 + SPACING_MARGIN) / 2
         ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
 
-        slots = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=2, max_wait=1)
+        reservation = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=2, max_wait=1)
 
-        for api_id in ("kt00018", "kt00001"):  # both slots are taken
+        for api_id in PAIR:  # both slots are reserved
             with pytest.raises(SlotUnavailable):
                 ratelimit.acquire(credential_id=credential_id, api_id=api_id, rate=2, max_wait=0)
-        assert ratelimit.wait_for(slots["kt00018"]) == 0
-        assert ratelimit.wait_for(slots["kt00001"]) == pytest.approx((1 + SPACING_MARGIN) / 2, abs=0.05)
+        assert ratelimit.wait_for(reservation) == pytest.approx(interval, abs=0.05)
+        # kt00018's call left with kt00001's, not at its own earlier slot: its next is a whole interval on.
+        with pytest.raises(SlotUnavailable) as refused:
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=2, max_wait=0)
+        assert refused.value.retry_after == pytest.approx(interval, abs=0.05)
+
+    def test_slots_reserved_together_that_move_out_of_reach_are_all_given_up(self, backend, credential_id):
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
+        reservation = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=2, max_wait=1)
+        ratelimit.penalize(credential_id=credential_id, api_id="kt00001", seconds=2)
+
+        with pytest.raises(SlotUnavailable):
+            ratelimit.wait_for(reservation)
+
+        # kt00018 recorded no send either: the bucket still remembers only its reserved slot.
+        sent, wait, _free = ratelimit._backend().confirm([ratelimit.bucket_key(credential_id, "kt00018")], 1)
+        assert (sent, wait) == (True, 0)
 
     def test_an_upstream_429_closes_the_bucket_for_a_whole_window(self, backend, credential_id):
         ratelimit.penalize(credential_id=credential_id, api_id="kt00018")
@@ -228,13 +244,13 @@ class TestBuckets:
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
         started = time.monotonic()
         # A second caller holds the next slot (0.55 s ahead); a third the one after (1.1 s), allowed 1.2 s.
-        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
         third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=1.2)
         assert reservations.wait_for(3)
         # The second caller's process only gets to send 0.45 s after its slot: the third's turn is then
         # 0.55 s after that, past what it may wait.
         time.sleep(max(0.0, started + slot_in + 0.45 - time.monotonic()))
-        assert ratelimit._backend().confirm(key, interval)[0] == 0
+        assert ratelimit._backend().confirm([key], interval)[0]  # sent
         third.join(timeout=10)
 
         assert granted
@@ -250,12 +266,12 @@ class TestBuckets:
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
         started = time.monotonic()
         # A second caller holds the next slot (1.1 s ahead); a third the one after, at the edge of its wait.
-        granted, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
         third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=2 * interval + 0.01)
         assert reservations.wait_for(3)
         # The second caller sends 0.05 s after its slot, less than the spacing margin (0.11 s).
         time.sleep(max(0.0, started + slot_in + 0.05 - time.monotonic()))
-        assert ratelimit._backend().confirm(key, interval)[0] == 0
+        assert ratelimit._backend().confirm([key], interval)[0]  # sent
         second_left = time.monotonic()
         third.join(timeout=10)
 
