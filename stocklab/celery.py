@@ -5,7 +5,8 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocklab.settings.local")
+# A deployment that names no settings runs production's, which refuse to start without their secrets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocklab.settings.production")
 
 app = Celery("stocklab")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -2,6 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocklab.settings.local")
+# A deployment that names no settings runs production's, which refuse to start without their secrets.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocklab.settings.production")
 
 application = get_wsgi_application()

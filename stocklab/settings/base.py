@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -85,6 +86,9 @@ else:
 # --- Encrypted fields (django-fernet-encrypted-fields) ----------------------------------------------------
 # Keys are derived from SECRET_KEY (+ fallbacks) and each salt; the first salt encrypts, all of them decrypt.
 SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
+if not SALT_KEY or not all(SALT_KEY):
+    # Refused here, not at the first connect: no key could be encrypted, and the user would see a 500.
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS must name at least one salt, and no empty one")
 
 # --- Auth -------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

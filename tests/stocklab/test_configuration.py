@@ -104,3 +104,52 @@ def test_production_refuses_to_start_without_a_secret(missing):
 
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "stocklab.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "FIELD_ENCRYPTION_SALTS": "salt",
+        "DATABASE_URL": "postgres://stocklab@db:5432/stocklab",
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("salts", ["", ","])
+def test_production_refuses_an_empty_encryption_salt(salts):
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=production_env(FIELD_ENCRYPTION_SALTS=salts),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_SALTS must name at least one salt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "entry_point",
+    ["import stocklab.wsgi", "import stocklab.asgi", "from stocklab.celery import app; app.conf.broker_url"],
+)
+def test_a_deployment_that_names_no_settings_runs_production_and_needs_its_secrets(entry_point):
+    """Never the development settings, whose secret key (which signs every JWT) is public."""
+    result = subprocess.run(
+        [sys.executable, "-c", entry_point],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_image_runs_production_settings():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert "DJANGO_SETTINGS_MODULE=stocklab.settings.production" in dockerfile.split("RUN", 1)[0]
