@@ -11,7 +11,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from stocklab.schema import ERROR_RESPONSES
 
 from . import services
-from .serializers import LogoutSerializer, SignupSerializer, UserSerializer
+from .serializers import LogoutSerializer, SignupSerializer, TokenRefreshSerializer, UserSerializer
 
 
 class AuthViewSet(viewsets.GenericViewSet):
@@ -54,7 +54,7 @@ class TokenViewSet(viewsets.GenericViewSet):
     authentication_classes: list = []
     serializers = {
         "create": jwt_serializers.TokenObtainPairSerializer,
-        "refresh": jwt_serializers.TokenRefreshSerializer,
+        "refresh": TokenRefreshSerializer,
         "verify": jwt_serializers.TokenVerifySerializer,
     }
 
@@ -81,8 +81,8 @@ class TokenViewSet(viewsets.GenericViewSet):
         return self._validated(request)
 
     @extend_schema(
-        request=jwt_serializers.TokenRefreshSerializer,
-        responses={200: jwt_serializers.TokenRefreshSerializer, **ERROR_RESPONSES},
+        request=TokenRefreshSerializer,
+        responses={200: TokenRefreshSerializer, **ERROR_RESPONSES},
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request):

@@ -82,6 +82,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = error_payload(
             code=code, detail=_first_message(exc.detail), errors=_as_field_errors(exc.detail)
         )
+    elif isinstance(exc.detail, dict):
+        # simplejwt's errors: {"detail", "code", "messages": [...]}. The class's code stays the API's code.
+        detail = exc.detail.get("detail") or _first_message(exc.detail)
+        response.data = error_payload(code=code, detail=detail)
     else:
         response.data = error_payload(code=code, detail=exc.detail)
     return response

@@ -140,6 +140,36 @@ class TestLogoutAndMe:
 
         assert response.status_code == 401
         assert response["WWW-Authenticate"].startswith("Bearer")
+        assert response.json() == {
+            "code": "token_not_valid",
+            "detail": "Given token not valid for any token type",
+        }
+
+    def test_a_password_change_ends_every_token_issued_before_it(self, api, user):
+        pair = obtain(api, user.username).json()
+        user.set_password("a-brand-new-passphrase-77")
+        user.save()
+
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+        me = api.get("/api/v1/auth/me")
+        api.credentials()
+        refresh = api.post("/api/v1/auth/token/refresh", {"refresh": pair["refresh"]}, format="json")
+
+        changed = {"code": "authentication_failed", "detail": "The user's password has been changed."}
+        assert (me.status_code, me.json()) == (401, changed)
+        assert (refresh.status_code, refresh.json()) == (401, changed)
+        assert obtain(api, user.username, "a-brand-new-passphrase-77").status_code == 200
+
+    def test_a_deleted_users_refresh_token_is_refused(self, api, user):
+        refresh = obtain(api, user.username).json()["refresh"]
+        user.delete()
+
+        response = api.post("/api/v1/auth/token/refresh", {"refresh": refresh}, format="json")
+
+        assert (response.status_code, response.json()) == (
+            401,
+            {"code": "authentication_failed", "detail": "User not found"},
+        )
 
     def test_session_authentication_works_too(self, user):
         client = Client()
