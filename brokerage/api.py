@@ -13,12 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from stocklab.errors import InvalidInput
 from stocklab.schema import ERROR_RESPONSES, error
 
 from . import selectors, services
 from .errors import KiwoomApiError
 from .filters import OrderFilterSerializer
-from .models import Order
+from .models import Mode, Order
 from .models.orders import UNSETTLED_STATUSES
 from .serializers import (
     AccountBalanceSerializer,
@@ -40,6 +41,25 @@ KIWOOM_ERRORS = {
     502: error("`kiwoom_token_rejected` or `kiwoom_bad_request`."),
     503: error("`kiwoom_unavailable`: Kiwoom could not be reached."),
 }
+
+
+MODE = OpenApiParameter(
+    "mode",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=Mode.values,
+    default=Mode.MOCK,
+    description="Which of the user's keys: `mock` (the default) or `real`.",
+)
+
+
+def _mode(request) -> str:
+    """The `?mode=` of the request: which of the user's keys (mock unless it says real)."""
+    mode = request.query_params.get("mode", Mode.MOCK)
+    if mode not in Mode.values:
+        message = f'"{mode}" is not a valid choice: mock or real.'
+        raise InvalidInput(f"mode: {message}", extra={"errors": {"mode": [message]}})
+    return mode
 
 
 class CredentialViewSet(viewsets.GenericViewSet):
@@ -65,25 +85,32 @@ class CredentialViewSet(viewsets.GenericViewSet):
         return Response(CredentialStatusSerializer.for_credential(credential), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES}, summary="Connection status"
+        parameters=[MODE],
+        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES},
+        summary="Connection status",
     )
     def retrieve(self, request):
         return self.status(request)
 
     @extend_schema(
-        responses={204: OpenApiResponse(), **ERROR_RESPONSES}, summary="Disconnect (revokes the token)"
+        parameters=[MODE],
+        responses={204: OpenApiResponse(), **ERROR_RESPONSES},
+        summary="Disconnect (revokes the token)",
     )
     def destroy(self, request):
-        services.credential_disconnect(user=request.user)
+        services.credential_disconnect(user=request.user, mode=_mode(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES}, summary="Connection status"
+        parameters=[MODE],
+        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES},
+        summary="Connection status",
     )
     @action(detail=False, methods=["get"])
     def status(self, request):
-        credential = selectors.credential_find(user=request.user)
-        return Response(CredentialStatusSerializer.for_credential(credential))
+        mode = _mode(request)
+        credential = selectors.credential_find(user=request.user, mode=mode)
+        return Response(CredentialStatusSerializer.for_credential(credential, mode=mode))
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -155,19 +182,24 @@ class AccountViewSet(viewsets.GenericViewSet):
 
     serializer_class = AccountBalanceSerializer
 
-    @extend_schema(responses={200: AccountBalanceSerializer, **KIWOOM_ERRORS}, summary="Balance and holdings")
+    @extend_schema(
+        parameters=[MODE],
+        responses={200: AccountBalanceSerializer, **KIWOOM_ERRORS},
+        summary="Balance and holdings",
+    )
     @action(detail=False, methods=["get"])
     def balance(self, request):
-        balance = services.account_balance_fetch(user=request.user)
+        balance = services.account_balance_fetch(user=request.user, mode=_mode(request))
         return Response(_represent_balance(balance))
 
     @extend_schema(
+        parameters=[MODE],
         responses={200: AccountFillsSerializer, **KIWOOM_ERRORS},
         summary="Today's fills (ka10076), one row per order, newest first",
     )
     @action(detail=False, methods=["get"], serializer_class=AccountFillsSerializer)
     def fills(self, request):
-        fills = services.account_fills_fetch(user=request.user)
+        fills = services.account_fills_fetch(user=request.user, mode=_mode(request))
         return Response(AccountFillsSerializer({"fills": fills, "fetched_at": timezone.now()}).data)
 
 

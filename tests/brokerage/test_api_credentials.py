@@ -206,3 +206,52 @@ def test_reconnecting_waits_for_a_token_renewal_in_flight(user_api, user, kiwoom
 
     assert answers[0].status_code == 201
     assert KiwoomCredential.objects.get(pk=credential.pk).app_key_suffix == "0002"
+
+
+class TestRealKeys:
+    """Real keys live beside mock ones: `?mode=real` names them on status, disconnect, balance and fills."""
+
+    @pytest.fixture
+    def real_api(self, user_api, kiwoom, settings):
+        settings.KIWOOM_ALLOW_REAL = True
+        settings.KIWOOM_REAL_BASE_URL = kiwoom.base_url
+        response = user_api.post(
+            URL, {"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET, "mode": "real"}, format="json"
+        )
+        assert response.status_code == 201
+        kiwoom.control.reset_stats()
+        return user_api
+
+    def test_status_shows_the_real_keys_when_asked(self, real_api):
+        real = real_api.get(f"{URL}/status", {"mode": "real"}).json()
+        mock = real_api.get(f"{URL}/status").json()
+
+        assert (real["connected"], real["mode"]) == (True, "real")
+        assert (mock["connected"], mock["mode"]) == (False, "mock")
+
+    def test_disconnect_with_mode_real_revokes_and_deletes_the_real_keys(self, real_api, user, kiwoom):
+        response = real_api.delete(f"{URL}?mode=real")
+
+        assert response.status_code == 204
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+        assert kiwoom.control.stats()["calls"].get("au10002") == 1
+
+    def test_disconnect_without_a_mode_leaves_the_real_keys_alone(self, real_api, user):
+        assert real_api.delete(URL).status_code == 204
+
+        assert KiwoomCredential.objects.get(user=user).mode == "real"
+
+    @pytest.mark.parametrize("path", ["/api/v1/kiwoom/account/balance", "/api/v1/kiwoom/account/fills"])
+    def test_the_account_of_the_real_keys(self, real_api, path):
+        assert real_api.get(path, {"mode": "real"}).status_code == 200
+        assert real_api.get(path).json()["code"] == "kiwoom_not_connected"
+
+    @pytest.mark.parametrize("method", ["get", "delete"])
+    def test_an_unknown_mode_is_a_clear_400(self, user_api, method):
+        path = f"{URL}/status?mode=paper" if method == "get" else f"{URL}?mode=paper"
+
+        response = getattr(user_api, method)(path)
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_input"
+        assert "mode" in response.json()["errors"]
