@@ -17,7 +17,7 @@ from ..protocol import (
     validate_body,
 )
 from ..state import SimState
-from .common import Call, TrResult, TrSpec, page
+from .common import Call, TrResult, TrSpec, page, page_after
 
 PATH = "/api/dostk/acnt"
 
@@ -105,7 +105,9 @@ def ka10075(state: SimState, call: Call) -> TrResult:
             and (values["all_stk_tp"] == "0" or o.code == values["stk_cd"])
         ]
     orders.sort(key=lambda o: o.seq, reverse=True)
-    chunk, cont_yn, next_key = page(orders, state.settings.list_page_size, call)
+    chunk, cont_yn, next_key = page_after(
+        orders, state.settings.list_page_size, call, position=lambda o: o.seq, descending=True
+    )
     rows = [views.ka10075_row(o, state.market.stocks[o.code]) for o in chunk]
     return TrResult(_ok({"oso": rows}, MSG_QUERY_OK_SPACED), cont_yn, next_key)
 
@@ -140,7 +142,9 @@ def ka10076(state: SimState, call: Call) -> TrResult:
             and (before is None or o.seq < before)
         ]
     orders.sort(key=lambda o: o.seq, reverse=True)
-    chunk, cont_yn, next_key = page(orders, state.settings.list_page_size, call)
+    chunk, cont_yn, next_key = page_after(
+        orders, state.settings.list_page_size, call, position=lambda o: o.seq, descending=True
+    )
     return TrResult(
         _ok({"cntr": [views.ka10076_row(o) for o in chunk]}, MSG_QUERY_OK_SPACED), cont_yn, next_key
     )
@@ -180,7 +184,9 @@ def kt00007(state: SimState, call: Call) -> TrResult:
                 continue
             orders.append(o)
     orders.sort(key=lambda o: o.seq, reverse=descending)
-    chunk, cont_yn, next_key = page(orders, state.settings.list_page_size, call)
+    chunk, cont_yn, next_key = page_after(
+        orders, state.settings.list_page_size, call, position=lambda o: o.seq, descending=descending
+    )
     body = {"acnt_ord_cntr_prps_dtl": [views.kt00007_row(o) for o in chunk]}
     return TrResult(_ok(body), cont_yn, next_key)
 

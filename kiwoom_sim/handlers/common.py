@@ -58,8 +58,23 @@ def page(rows: Sequence[T], size: int, call: Call) -> tuple[Sequence[T], str, st
     return rows[start:end], "N", ""
 
 
+def page_after(
+    rows: Sequence[T], size: int, call: Call, *, position: Callable[[T], int], descending: bool
+) -> tuple[Sequence[T], str, str]:
+    """`page` for lists sorted by `position` (an order number): the next page continues after the last row
+    sent, not at a row offset, so that a row leaving the list between two pages (an order filled or
+    cancelled meanwhile) does not push the next page's first row out of sight."""
+    if call.cont_yn == "Y":
+        last = decode_next_key(call.api_id, call.next_key)
+        rows = [row for row in rows if (position(row) < last if descending else position(row) > last)]
+    chunk = rows[:size]
+    if len(rows) > size:
+        return chunk, "Y", encode_next_key(call.api_id, position(chunk[-1]))
+    return chunk, "N", ""
+
+
 def encode_next_key(api_id: str, offset: int) -> str:
-    # Opaque to clients (<= 50 characters); internally the TR id and the row offset.
+    # Opaque to clients (<= 50 characters); internally the TR id and a row offset or the last order number.
     return f"{api_id.upper()}{offset:012d}"
 
 

@@ -556,6 +556,19 @@ class TestQueries:
         assert [len(p) for p in detail_pages] == [2, 2, 2, 2]
         assert [n for p in detail_pages for n in p] == resting + filled
 
+    def test_an_order_that_closes_between_two_pages_hides_no_other(self, sim, token):
+        sim.control.configure(list_page_size=2)
+        first, second, third = (sim.buy(token, "005930", 1, 70_000) for _ in range(3))
+        body = {"all_stk_tp": "0", "trde_tp": "0", "stk_cd": "", "stex_tp": "0"}
+        page_one = sim.tr("ka10075", body, token, cont_yn="N", next_key="")
+        assert [row["ord_no"] for row in page_one.json()["oso"]] == [third, second]
+
+        cancel(sim, token, second)
+        page_two = sim.tr("ka10075", body, token, cont_yn="Y", next_key=page_one.headers["next-key"])
+
+        assert [row["ord_no"] for row in page_two.json()["oso"]] == [first]
+        assert page_two.headers["cont-yn"] == "N"
+
     def test_kt00007_orders_and_formats(self, sim, token):
         sim.control.set_price("005930", 71_500)
         filled = sim.buy(token, "005930", 2, trde_tp="3")
