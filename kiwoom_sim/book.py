@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -300,8 +300,28 @@ class Engine:
     # -- market sync and matching --------------------------------------------------------------------
 
     def sync(self) -> None:
-        """Advance prices to the clock and fill resting orders the walk crossed on the way."""
+        """Advance prices to the clock, fill resting orders the walk crossed, end finished days' orders."""
         self.market.advance(self._current_watches(), self._on_step)
+        self._expire_day_orders(self.clock.now())
+
+    def day_end(self, order: Order) -> datetime:
+        """When a resting (day) order ends: the close of its trading day, or the next midnight (KST) when the
+        session is not enforced and trading goes on all day."""
+        placed = order.placed_at
+        if self.settings.enforce_hours and placed.time() < SESSION_CLOSE:
+            return datetime.combine(placed.date(), SESSION_CLOSE, tzinfo=placed.tzinfo)
+        return datetime.combine(placed.date() + timedelta(days=1), time(0, 0), tzinfo=placed.tzinfo)
+
+    def _expire_day_orders(self, now: datetime) -> None:
+        # A day order's remainder is cancelled when its day ends, as at KRX: it never trades on a later day.
+        for book in list(self.resting.values()):
+            for order in list(book):
+                end = self.day_end(order)
+                if end <= now:
+                    order.cancelled_qty += order.open_qty
+                    order.open_qty = 0
+                    self._unrest(order)
+                    self._emit_order(order, "취소", end)
 
     def _current_watches(self) -> dict[str, Watch]:
         if self._watches is None:
@@ -333,7 +353,7 @@ class Engine:
         for order in list(book):
             if stock.liquidity == 0:
                 break
-            if not _crosses(order.side, order.limit, stock.price):
+            if not _crosses(order.side, order.limit, stock.price) or self.day_end(order) <= moment:
                 continue
             qty = order.open_qty if stock.liquidity is None else min(order.open_qty, stock.liquidity)
             self._fill(order, stock, order.limit, qty, moment, consume=True)

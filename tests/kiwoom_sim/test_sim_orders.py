@@ -480,13 +480,32 @@ class TestTradingHours:
         sim.control.set_clock("20250715220000")
         assert sim.order(token, "buy", "005930", 1, trde_tp="3").json()["return_code"] == 0
 
-    def test_resting_orders_do_not_fill_outside_the_session(self, sim, token):
+    def test_a_day_orders_remainder_is_cancelled_at_the_close_and_never_fills(self, sim, token):
         sim.control.configure(enforce_hours=True)
         sim.control.set_price("005930", 71_500)
-        sim.buy(token, "005930", 2, 70_000)
+        orderable = int(sim.deposit(token)["ord_alow_amt"])
+        order = sim.buy(token, "005930", 2, 70_000)
         sim.control.set_clock("20250715160000")
         sim.control.set_price("005930", 69_000)
-        assert sim.open_orders(token)[0]["oso_qty"] == "2"
+
+        assert sim.open_orders(token) == []
+        assert sim.fills(token) == []
+        assert int(sim.deposit(token)["ord_alow_amt"]) == orderable  # the reservation is released
+        [row] = sim.order_detail(token)
+        assert row["ord_no"] == order
+        assert (row["ord_remnq"], row["cntr_qty"]) == ("0000000000", "0000000000")
+
+    def test_without_the_session_a_day_order_ends_at_midnight(self, sim, token):
+        sim.control.set_price("005930", 71_500)
+        sim.buy(token, "005930", 2, 70_000)
+        sim.control.set_clock("20250715235900")
+        assert len(sim.open_orders(token)) == 1
+
+        sim.control.set_clock("20250716000000")
+        sim.control.set_price("005930", 69_000)
+
+        assert sim.open_orders(token) == []
+        assert sim.fills(token) == []
 
 
 class TestQueries:
