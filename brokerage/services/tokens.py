@@ -270,7 +270,10 @@ def kiwoom_calls(
     except kiwoom.KiwoomError as exc:
         if isinstance(exc, kiwoom.KiwoomRateLimited):
             _bucket_penalize(credential=credential, error=exc)
-        credential_record_error(credential=credential, error=exc)
+        # A refused order or an unknown stock code is about that request, not about the connection: the
+        # credential's "last error" (shown beside its health) stays for what the keys and link went through.
+        if not isinstance(exc, kiwoom.KiwoomOrderRejected | kiwoom.KiwoomUnknownSymbol):
+            credential_record_error(credential=credential, error=exc)
         raise translate(exc) from exc
     except ratelimit.SlotUnavailable as exc:
         retry_after = max(1, math.ceil(exc.retry_after))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from brokerage.models import Order, OrderStatus
+from brokerage.models import KiwoomCredential, Order, OrderStatus
 from tests.brokerage.orders_helpers import BUY, SAMSUNG, SELL, calls, market_buy, post
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,8 @@ class TestRefusals:
         assert response.json()["code"] == "kiwoom_order_rejected"
         assert response.json()["kiwoom_code"] == "800033"
         assert Order.objects.get(user=user).status == OrderStatus.REJECTED
+        # A refused order says nothing about the connection: the keys' "last error" stays clear.
+        assert KiwoomCredential.objects.get(user=user).last_error_code == ""
 
     def test_not_connected_is_409_and_nothing_is_recorded(self, user_api, user):
         response = market_buy(user_api, 1)
