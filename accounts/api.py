@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from stocklab.schema import ERROR_RESPONSES
+from stocklab.schema import ERROR_RESPONSES, THROTTLED
+from stocklab.throttling import AuthRateThrottle
 
 from . import services
 from .serializers import LogoutSerializer, SignupSerializer, TokenRefreshSerializer, UserSerializer
@@ -25,8 +26,8 @@ class AuthViewSet(viewsets.GenericViewSet):
     def get_serializer_class(self):
         return {"signup": SignupSerializer, "logout": LogoutSerializer}.get(self.action, UserSerializer)
 
-    @extend_schema(request=SignupSerializer, responses={201: UserSerializer, **ERROR_RESPONSES})
-    @action(detail=False, methods=["post"])
+    @extend_schema(request=SignupSerializer, responses={201: UserSerializer, **ERROR_RESPONSES, **THROTTLED})
+    @action(detail=False, methods=["post"], throttle_classes=[AuthRateThrottle])
     def signup(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -52,6 +53,7 @@ class TokenViewSet(viewsets.GenericViewSet):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [AuthRateThrottle]
     serializers = {
         "create": jwt_serializers.TokenObtainPairSerializer,
         "refresh": TokenRefreshSerializer,
@@ -75,14 +77,14 @@ class TokenViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=jwt_serializers.TokenObtainPairSerializer,
-        responses={200: jwt_serializers.TokenObtainPairSerializer, **ERROR_RESPONSES},
+        responses={200: jwt_serializers.TokenObtainPairSerializer, **ERROR_RESPONSES, **THROTTLED},
     )
     def create(self, request):
         return self._validated(request)
 
     @extend_schema(
         request=TokenRefreshSerializer,
-        responses={200: TokenRefreshSerializer, **ERROR_RESPONSES},
+        responses={200: TokenRefreshSerializer, **ERROR_RESPONSES, **THROTTLED},
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request):

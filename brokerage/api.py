@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from stocklab.errors import InvalidInput
 from stocklab.schema import ERROR_RESPONSES, error
+from stocklab.throttling import KiwoomConnectRateThrottle
 
 from . import selectors, services
 from .errors import KiwoomApiError
@@ -68,6 +69,9 @@ class CredentialViewSet(viewsets.GenericViewSet):
     def get_serializer_class(self):
         return CredentialInputSerializer if self.action == "create" else CredentialStatusSerializer
 
+    def get_throttles(self):
+        return [KiwoomConnectRateThrottle()] if self.action == "create" else []
+
     @extend_schema(
         request=CredentialInputSerializer,
         responses={
@@ -75,6 +79,7 @@ class CredentialViewSet(viewsets.GenericViewSet):
             **KIWOOM_ERRORS,
             400: error("`invalid_input`, or `kiwoom_invalid_credentials` with Kiwoom's message."),
             403: error("`real_trading_disabled` or `kiwoom_ip_not_allowed`."),
+            429: error("`throttled`: too many connects from you; see `Retry-After`."),
         },
         summary="Connect Kiwoom keys (checked by issuing a token first)",
     )

@@ -27,3 +27,4 @@ ERROR_RESPONSES = {
     400: error("`invalid_input` (with per-field `errors`) or `malformed_request`."),
     401: error("`not_authenticated` or `token_not_valid`; carries `WWW-Authenticate: Bearer`."),
 }
+THROTTLED = {429: error("`throttled`: too many attempts from you; see `Retry-After`.")}

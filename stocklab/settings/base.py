@@ -126,6 +126,12 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "stocklab.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Password guessing (per client IP: token, refresh, sign-up) and key guessing (per user: each connect
+    # sends an au10001, and many refused ones could get the site's IP refused by Kiwoom for everyone).
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
+        "kiwoom_connect": env.str("THROTTLE_KIWOOM_CONNECT_RATE", default="10/min"),
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
