@@ -1,11 +1,24 @@
 """Encrypted model fields that refuse to hand back ciphertext."""
 
+import logging
+
 from cryptography.fernet import InvalidToken
+from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
 
+from stocklab.errors import ApplicationError
 
-class DecryptionError(RuntimeError):
+logger = logging.getLogger(__name__)
+
+
+class DecryptionError(ApplicationError):
     """A stored secret could not be decrypted: the encryption key or salt changed without re-encryption."""
+
+    code = "credential_unreadable"
+    status_code = 503
+    default_detail = _(
+        "Your stored Kiwoom keys can no longer be read by the site. Disconnect them and connect them again."
+    )
 
 
 class StrictDecryptionMixin:
@@ -18,10 +31,14 @@ class StrictDecryptionMixin:
             return self.f.decrypt(value.encode("utf-8")).decode("utf-8")
         except (InvalidToken, UnicodeError) as exc:
             model = self.model._meta.label if hasattr(self, "model") else "?"
-            raise DecryptionError(
-                f"{model}.{self.name} cannot be decrypted with the configured keys. Check DJANGO_SECRET_KEY, "
-                "DJANGO_SECRET_KEY_FALLBACKS and FIELD_ENCRYPTION_SALTS (see README: rotating the key)."
-            ) from exc
+            # The operator's half of the story; the user's is the error's own detail.
+            logger.error(
+                "%s.%s cannot be decrypted with the configured keys. Check DJANGO_SECRET_KEY, "
+                "DJANGO_SECRET_KEY_FALLBACKS and FIELD_ENCRYPTION_SALTS (see README: rotating the key).",
+                model,
+                self.name,
+            )
+            raise DecryptionError() from exc
 
 
 class StrictEncryptedCharField(StrictDecryptionMixin, EncryptedCharField):

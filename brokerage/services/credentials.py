@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .. import kiwoom, selectors
+from .. import kiwoom
 from ..coordination import LockTimeout, credential_lock
 from ..errors import KiwoomUnavailable, RealTradingDisabled, translate
+from ..fields import DecryptionError
 from ..gateway import client_for
 from ..models import CredentialStatus, KiwoomCredential, Mode
 
@@ -61,7 +62,12 @@ def credential_connect(
     # Under the token lock, a renewal for the old keys that is in flight finishes first: its token is then
     # the one revoked below, instead of landing on top of the new keys afterwards.
     with token_lock(existing) if existing else nullcontext(), transaction.atomic():
-        credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
+        try:
+            credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
+        except DecryptionError:
+            # Keys the site can no longer read (its encryption key changed): the new ones replace them.
+            KiwoomCredential.objects.filter(user=user, mode=mode).only("pk").delete()
+            credential = None
         replaced = None
         if credential is None:
             credential = KiwoomCredential(user=user, mode=mode)
@@ -87,13 +93,20 @@ def credential_connect(
 
 def credential_disconnect(*, user: User, mode: str = Mode.MOCK) -> None:
     """Revoke the token at Kiwoom (best effort) and delete the stored secrets."""
-    credential = selectors.credential_find(user=user, mode=mode)
-    if credential is None:
+    # The id alone: disconnecting must work even when the stored secrets can no longer be decrypted.
+    pk = KiwoomCredential.objects.filter(user=user, mode=mode).values_list("pk", flat=True).first()
+    if pk is None:
         return
-    with token_lock(credential.id):
+    with token_lock(pk):
         # The whole row as it is now, key pair included: another disconnect may have deleted it meanwhile.
-        credential = KiwoomCredential.objects.filter(pk=credential.pk).first()
+        try:
+            credential = KiwoomCredential.objects.filter(pk=pk).first()
+        except DecryptionError:
+            # Unreadable keys cannot revoke their token at Kiwoom; it dies at its expiry.
+            KiwoomCredential.objects.filter(pk=pk).only("pk").delete()  # nothing decrypted
+            credential = None
         if credential is None:
+            balance.balance_cache_invalidate(user_id=user.pk)
             return
         if credential.access_token:
             _token_revoke_quietly(

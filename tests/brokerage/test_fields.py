@@ -8,6 +8,7 @@ from django.db import connection
 
 from brokerage.fields import DecryptionError
 from brokerage.models import KiwoomCredential
+from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import KiwoomCredentialFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,16 +40,50 @@ def test_values_round_trip_through_the_database():
     assert KiwoomCredential.objects.get(pk=credential.pk).app_secret == "s3cr3t-value"
 
 
-def test_a_changed_key_raises_instead_of_returning_ciphertext(settings):
+def test_a_changed_key_raises_instead_of_returning_ciphertext(settings, caplog):
     credential = KiwoomCredentialFactory()
     _forget_derived_keys()
     settings.SALT_KEY = ["a-different-salt"]
 
     try:
-        with pytest.raises(DecryptionError, match="FIELD_ENCRYPTION_SALTS"):
+        with pytest.raises(DecryptionError) as refused:
             KiwoomCredential.objects.get(pk=credential.pk)
     finally:
         _forget_derived_keys()
+    assert refused.value.code == "credential_unreadable"
+    assert "FIELD_ENCRYPTION_SALTS" in caplog.text  # the operator is told what to check
+
+
+class TestUnreadableKeysThroughTheApi:
+    """After a botched key rotation the user gets a clear error and can still disconnect or reconnect."""
+
+    @pytest.fixture
+    def unreadable(self, connected_api, settings):
+        _forget_derived_keys()
+        settings.SALT_KEY = ["a-different-salt"]
+        yield connected_api
+        _forget_derived_keys()
+
+    def test_status_is_a_clear_503(self, unreadable):
+        response = unreadable.get("/api/v1/kiwoom/credentials/status")
+
+        assert response.status_code == 503
+        assert response.json()["code"] == "credential_unreadable"
+
+    def test_disconnect_deletes_the_keys_it_cannot_read(self, unreadable, user):
+        assert unreadable.delete("/api/v1/kiwoom/credentials").status_code == 204
+
+        assert not KiwoomCredential.objects.filter(user=user).exists()
+
+    def test_connecting_again_replaces_them(self, unreadable, user):
+        response = unreadable.post(
+            "/api/v1/kiwoom/credentials",
+            {"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET},
+            format="json",
+        )
+
+        assert response.status_code == 201
+        assert KiwoomCredential.objects.get(user=user).app_key == DEMO_APP_KEY
 
 
 def test_rotation_re_encrypts_with_the_new_salt_while_the_old_one_still_decrypts(settings):
