@@ -161,7 +161,9 @@ ORDER_CHANGE_ERRORS = {
     404: error("`not_found`: no such order of yours."),
     409: error(
         "`order_not_open` (only accepted or partially filled orders change), `order_not_modifiable`, "
-        "`kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
+        "`order_change_unresolved` (an earlier modification or cancellation of the order, `change_id`, is "
+        "`pending` or `unresolved`: it may have reached Kiwoom and is being reconciled, so nothing is sent "
+        "until it is settled), `kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
     ),
     422: error(
         "`order_quantity_over_remainder`, a guardrail on the new terms (`order_price_off_tick`, "

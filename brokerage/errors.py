@@ -22,6 +22,19 @@ class RealTradingDisabled(ApplicationError):
     default_detail = _("Real trading is not enabled on this site.")
 
 
+class OrderChangeUnresolved(ApplicationError):
+    """A modification or cancellation while an earlier one of the same order has no known outcome: another
+    could change the order twice, so nothing is resent after an ambiguous failure."""
+
+    code = "order_change_unresolved"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "An earlier change of this order is not confirmed by Kiwoom yet: it may have reached Kiwoom and is "
+        "being checked against Kiwoom's orders. This change was not sent; try again once the earlier one is "
+        "settled."
+    )
+
+
 class KiwoomApiError(ApplicationError):
     """An error that Kiwoom reported; carries Kiwoom's own code and message."""
 

@@ -5,7 +5,8 @@ The life of a ledger entry (`Order.status`):
     pending ─┬─> accepted ──> partially_filled ──> filled
              │      └──────────────┴──────────> cancelled / modified (its remainder moved to a child order)
              ├─> rejected     Kiwoom answered and refused (its code and message are kept)
-             ├─> not_placed   certainly not at Kiwoom: never sent, or reconciliation proved it absent
+             ├─> not_placed   certainly not at Kiwoom: never sent, refused unprocessed (429), or
+             │                reconciliation proved it absent
              └─> unresolved   sent, but the answer was lost: reconciled with Kiwoom's day lists, never resent
 
 Durability. The entry is committed (and with it the idempotency key) before anything is sent; `sent_at` marks
@@ -23,7 +24,12 @@ same key with other parameters 422. The unique constraint (user, idempotency_key
 the ledger entry, in the same INSERT, before Kiwoom is called, so two requests racing past the look-up still
 make one order. Refusals that happen before the entry is written (invalid input, guardrails) record nothing:
 nothing was attempted, so a repeat is checked afresh; so is a repeat of an attempt that certainly did not
-reach Kiwoom (`not_placed`: no token, no rate-limit slot), whose entry lets the key go.
+reach Kiwoom or that Kiwoom did not process (`not_placed`: no token, no rate-limit slot, Kiwoom's 429), whose
+entry lets the key go.
+
+Changes. A modification or cancellation is refused (409 `order_change_unresolved`) while an earlier one of
+the same order is `pending` or `unresolved`: it may have reached Kiwoom, and a second one, under another key,
+would change the order twice. Reconciliation settles the first; then the order can be changed again.
 
 Cost. Every round trip to PostgreSQL or Redis adds to an order's latency. An order takes four SQL statements:
 the user (for the JWT), the credential with the trading profile and the key, the entry (written as sent), and
@@ -53,9 +59,9 @@ from accounts.models import User
 from stocklab.errors import ApplicationError, error_payload
 
 from .. import guardrails, kiwoom, selectors
-from ..errors import KiwoomApiError, KiwoomUnavailable
+from ..errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable, OrderChangeUnresolved
 from ..models import KiwoomCredential, Mode, Order, OrderKind, OrderStatus
-from ..models.orders import Exchange
+from ..models.orders import UNSETTLED_STATUSES, Exchange
 from .balance import balance_cache_invalidate
 from .tokens import kiwoom_call
 
@@ -337,7 +343,7 @@ def order_modify(
     order is `modified` once nothing of it is left open. Returns the child.
     """
     credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
-    _require_open(order)
+    _require_changeable(order)
     if not kiwoom.TradeType(order.trade_type).requires_price:
         raise OrderNotModifiable()
     _require_within_remainder(order, quantity)
@@ -390,7 +396,7 @@ def order_cancel(
     open. Cancelling reduces risk, so it needs neither the real-trading switches nor trading hours.
     """
     credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
-    _require_open(order)
+    _require_changeable(order)
     _require_within_remainder(order, quantity)
     credential = selectors.credential_require_connected(credential)
     child = _order_reserve(
@@ -438,6 +444,11 @@ def _check_guardrails(
     return quote
 
 
+def _require_changeable(order: Order) -> None:
+    _require_open(order)
+    _require_no_change_in_doubt(order)
+
+
 def _require_open(order: Order) -> None:
     if not order.is_open or not order.kiwoom_order_number:
         raise OrderNotOpen(
@@ -445,6 +456,19 @@ def _require_open(order: Order) -> None:
             % {"id": order.pk, "status": order.get_status_display().lower()},
             extra={"order_status": order.status},
         )
+
+
+def _require_no_change_in_doubt(order: Order) -> None:
+    """Refuse a change while an earlier change of the order is in flight or unresolved: it may have reached
+    Kiwoom, and another one could act on the order twice."""
+    change = (
+        Order.objects.filter(parent_id=order.pk, status__in=UNSETTLED_STATUSES)
+        .order_by("pk")
+        .values("pk", "status")
+        .first()
+    )
+    if change is not None:
+        raise OrderChangeUnresolved(extra={"change_id": change["pk"], "change_status": change["status"]})
 
 
 def _require_within_remainder(order: Order, quantity: int | None) -> None:
@@ -488,7 +512,11 @@ def _order_reserve(order: Order, *, idempotency: IdempotencyClaim | None) -> Ord
     try:
         # Order services never run inside a transaction (they call Kiwoom), so the INSERT commits by itself.
         # Inside a caller's transaction all the same (the tests'), a savepoint keeps it usable on a taken key.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        # A change is checked again with its order locked, and committed before the lock goes: of two changes
+        # that passed the first check together, the second sees the first's entry (or the order it closed).
+        with transaction.atomic() if connection.in_atomic_block or order.parent_id else nullcontext():
+            if order.parent_id:
+                _require_changeable(Order.objects.select_for_update().get(pk=order.parent_id))
             order.save(force_insert=True)
     except IntegrityError:
         # Another request reserved the key after our look-up: it is in flight (409), or has just answered.
@@ -587,6 +615,11 @@ def _failure_status(error: KiwoomApiError, *, sent: bool) -> str:
     """What a failed send leaves the entry as (`sent`: the order's request was about to go out)."""
     if not sent:
         return OrderStatus.NOT_PLACED  # failed before the request went out (token)
+    if isinstance(error, KiwoomRateLimited):
+        # Our limiter refused before sending; Kiwoom's 429 is a refusal it did not process (as were the
+        # refusals `kiwoom_call` retried before it). Either way no order exists: the key goes free, and a
+        # repeat after Retry-After is tried afresh.
+        return OrderStatus.NOT_PLACED
     if isinstance(error, KiwoomUnavailable):
         # Unless the connection was certainly never made, the request may have reached Kiwoom (without a
         # Kiwoom error behind it, e.g. a token lock that timed out before an 8005 retry: assume it did).
@@ -629,7 +662,12 @@ def order_child_accept(
     idempotency: IdempotencyClaim | None = None,
 ) -> None:
     """Kiwoom took a modification or cancellation (`quantity` shares; None: as asked): the child gets its
-    number, and its parent, locked, gives up the shares and closes once nothing of it is left open."""
+    number, and its parent, locked, gives up the shares and closes once nothing of it is left open.
+
+    Found late by reconciliation, the change may find its shares already counted as cancelled by a sync
+    that could not know of it (the order looked closed at Kiwoom): they are counted once, as what the change
+    made of them, and a parent closed as cancelled is closed again as what it now is.
+    """
     moved = quantity or child.quantity
     with transaction.atomic():
         parent = Order.objects.select_for_update().get(pk=child.parent_id)
@@ -637,7 +675,10 @@ def order_child_accept(
             parent.modified_quantity += moved
         else:
             parent.cancelled_quantity += moved
-        if parent.is_open and parent.remaining_quantity == 0:
+        counted = parent.filled_quantity + parent.cancelled_quantity + parent.modified_quantity
+        if counted > parent.quantity:
+            parent.cancelled_quantity = max(0, parent.cancelled_quantity - (counted - parent.quantity))
+        if not parent.is_open or parent.remaining_quantity == 0:
             parent.status = parent.closed_status
         parent.save(update_fields=["modified_quantity", "cancelled_quantity", "status", "updated_at"])
         child.parent = parent

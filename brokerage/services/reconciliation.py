@@ -3,11 +3,16 @@
 Sync. Open orders follow Kiwoom with one ka10075 and one ka10076 call per user and mode (not per order, and
 sent together), when the user looks at them (at most once per SYNC_INTERVAL_SECONDS unless an order changed
 meanwhile) and from the periodic task. ka10076 is read as one row per order with its cumulative filled
-quantity and average price, which is how Kiwoom's example and the simulator present it. An open order in
-neither list closed without a fill; kt00007 (the day's complete list) confirms it before the ledger says so.
+quantity, average price and remaining quantity, which is how Kiwoom's example and the simulator present it.
+The two lists are answered at slightly different moments, so a fill or cancellation in between can make them
+disagree about an order (in neither list, listed as closed in one and open in the other, or open with
+different remainders): shares are called cancelled only on the word of one list that holds both the filled
+and the open quantity of that moment, which is the fill row when the lists agree and kt00007 (the day's
+complete list, asked after both) when they do not; without a row there the order waits for the next sync.
 Orders of earlier days are closed from that day's kt00007: their remainder expired at the close. A
 modification is a child entry with its own order number and follows Kiwoom like any order; a cancellation
-is a child that is done once accepted.
+is a child that is done once accepted. While a change of an order is pending or unresolved, the shares it
+may have moved are not called cancelled: reconciliation finds the change, and the change accounts for them.
 
 Reconciliation. Kiwoom orders carry no client id, so an unresolved attempt is matched against the day's
 orders at Kiwoom (kt00007, plus the open orders of ka10075 and the fills of ka10076): same stock, side,
@@ -22,14 +27,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +44,7 @@ from .. import kiwoom, selectors
 from ..coordination import LockTimeout, named_lock
 from ..kiwoom.parsing import KST
 from ..models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus
+from ..models.orders import UNSETTLED_STATUSES
 from .balance import balance_cache_invalidate
 from .orders import order_child_accept, order_record, pending_timeout
 from .tokens import kiwoom_call, kiwoom_calls
@@ -55,7 +61,7 @@ def order_sync(*, user: User, force: bool = False) -> None:
     """Bring the user's open orders up to date with Kiwoom and reconcile the attempts whose fate is unknown.
 
     Per mode with work to do: one ka10075 and one ka10076 call, plus one kt00007 when an attempt of today is
-    unresolved or an open order vanished from both lists, and one per earlier day with orders still open.
+    unresolved or the two lists disagree about an open order, and one per earlier day with orders still open.
     Without `force`, at most once per SYNC_INTERVAL_SECONDS per user. Kiwoom's errors are raised.
     """
     now = timezone.now()
@@ -151,6 +157,17 @@ class _Book:
     fills: Mapping[str, kiwoom.Fill]
     details: Mapping[str, kiwoom.OrderDetail] | None  # kt00007: every order of the day, when it was asked
 
+    def lists_agree(self, order: Order) -> bool:
+        """Do ka10075 and ka10076 tell one story about the order, although read at different moments?"""
+        open_row = self.open_orders.get(order.kiwoom_order_number)
+        fill = self.fills.get(order.kiwoom_order_number)
+        if fill is None:
+            # Nothing had filled when ka10076 was read: so says ka10075 unless a fill came in between.
+            return open_row is not None and open_row.filled_amount == 0
+        if open_row is None:
+            return fill.remaining_quantity == 0  # closed when ka10076 was read, as ka10075 says
+        return open_row.remaining_quantity == fill.remaining_quantity
+
     def placed(self) -> list[_Placed]:
         """Every order of the day that any list shows, once each."""
         found: dict[str, _Placed] = {}
@@ -195,17 +212,17 @@ def _sync_mode(user: User, credential: KiwoomCredential, orders: list[Order]) ->
             ],
             api_ids=["ka10075", "ka10076"],
         )
-        open_orders = {row.order_number: row for row in open_rows}
-        fills = {row.order_number: row for row in fill_rows}
-        listed = open_orders.keys() | fills.keys()
-        unresolved = [order for order in todays if order.status == OrderStatus.UNRESOLVED]
-        # An open order in neither list has closed without a fill (cancelled, expired IOC ...): kt00007,
-        # the day's complete list, says so for certain.
-        vanished = any(
-            _is_tracked_open(order) and order.kiwoom_order_number not in listed for order in todays
+        book = _Book(
+            day=today,
+            open_orders={row.order_number: row for row in open_rows},
+            fills={row.order_number: row for row in fill_rows},
+            details=None,
         )
-        details = _details(credential, today) if unresolved or vanished else None
-        book = _Book(day=today, open_orders=open_orders, fills=fills, details=details)
+        unresolved = [order for order in todays if order.status == OrderStatus.UNRESOLVED]
+        # An open order the lists disagree about (in neither, say, after a cancellation) is read from kt00007.
+        in_doubt = any(_is_tracked_open(order) and not book.lists_agree(order) for order in todays)
+        if unresolved or in_doubt:
+            book = replace(book, details=_details(credential, today))
         _reconcile(user, credential.mode, unresolved, book, now)
         _apply_seen({order.pk: _seen_today(book, order) for order in todays if _is_tracked_open(order)}, now)
 
@@ -360,15 +377,26 @@ class _Seen:
 
 
 def _seen_today(book: _Book, order: Order) -> _Seen | None:
-    """From ka10075 and ka10076, or kt00007 for an order in neither; None when no list shows it."""
+    """From ka10075 and ka10076 when they agree, else from kt00007; None when no list can tell."""
     open_row = book.open_orders.get(order.kiwoom_order_number)
     fill = book.fills.get(order.kiwoom_order_number)
-    if open_row is None and fill is None:
-        return _seen_in_details(book, order)
+    if book.lists_agree(order):
+        if fill is None:
+            return _Seen(filled=0, average_price=None, remaining=open_row.remaining_quantity)
+        return _seen_in_fill(fill)
+    seen = _seen_in_details(book, order)
+    if seen is None and fill is not None:
+        # kt00007 has no row of it: the fill row alone still holds both quantities of one moment, and the
+        # order stays as open as that row saw it until a later sync settles it.
+        return _seen_in_fill(fill)
+    return seen
+
+
+def _seen_in_fill(fill: kiwoom.Fill) -> _Seen:
     return _Seen(
-        filled=fill.fill_quantity if fill else 0,
-        average_price=fill.fill_price if fill and fill.fill_quantity else None,
-        remaining=open_row.remaining_quantity if open_row is not None else 0,
+        filled=fill.fill_quantity,
+        average_price=fill.fill_price if fill.fill_quantity else None,
+        remaining=fill.remaining_quantity,
     )
 
 
@@ -399,12 +427,20 @@ def _apply_seen(seen: Mapping[int, _Seen | None], now: datetime) -> None:
 
     The lists may predate a modification or cancellation accepted meanwhile (it locks the same rows): what
     it recorded is not undone, since filled and cancelled shares only ever grow, and an order it closed is
-    not reopened.
+    not reopened. Nor may the lists know more than the ledger: a change whose answer is still awaited or was
+    lost (`pending`, `unresolved`) may have moved or cancelled shares at Kiwoom already; they are not called
+    cancelled here, or the change, once found, would count them a second time.
     """
     if not seen:
         return
+    change_in_doubt = Order.objects.filter(parent=OuterRef("pk"), status__in=UNSETTLED_STATUSES)
     with transaction.atomic():
-        orders = list(Order.objects.select_for_update().filter(pk__in=list(seen)).order_by("pk"))
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(pk__in=list(seen))
+            .annotate(change_in_doubt=Exists(change_in_doubt))
+            .order_by("pk")
+        )
         filled_before = sum(order.filled_quantity for order in orders)
         for order in orders:
             observation = seen[order.pk]
@@ -415,10 +451,12 @@ def _apply_seen(seen: Mapping[int, _Seen | None], now: datetime) -> None:
             order.filled_quantity = max(order.filled_quantity, observation.filled)
             if observation.average_price is not None:
                 order.average_fill_price = observation.average_price
-            # Whatever is neither filled, moved to a modification nor open any more was cancelled: by us, at
-            # Kiwoom's side, or by the close for an earlier day's order.
-            gone = order.quantity - order.filled_quantity - order.modified_quantity - observation.remaining
-            order.cancelled_quantity = max(order.cancelled_quantity, gone)
+            if not order.change_in_doubt:
+                # Whatever is neither filled, moved to a modification nor open any more was cancelled: by us,
+                # at Kiwoom's side, or by the close for an earlier day's order.
+                done = order.filled_quantity + order.modified_quantity
+                gone = order.quantity - done - observation.remaining
+                order.cancelled_quantity = max(order.cancelled_quantity, gone)
             if order.remaining_quantity:
                 order.status = OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED
             else:

@@ -230,7 +230,10 @@ document.addEventListener("DOMContentLoaded", () => {
   function showFailure({ status, data }) {
     // Retrying is safe only with the same key: the server answers a repeat with the first result.
     const retryable = status === 0 || data.code === "idempotency_key_in_flight";
-    unanswered = retryable ? { fingerprint: pending.fingerprint, key: pending.key } : null;
+    // Sent, but Kiwoom's answer was lost: the server reconciles it and never sends it again. The key is kept,
+    // so that submitting the same order again replays this answer instead of placing a second order.
+    const unresolved = data.order_status === "unresolved";
+    unanswered = retryable || unresolved ? { fingerprint: pending.fingerprint, key: pending.key } : null;
     if (data.code === "invalid_input" && data.errors) {
       dialog.close("cancel");
       showFieldErrors(form, data.errors);
@@ -238,9 +241,12 @@ document.addEventListener("DOMContentLoaded", () => {
       pending = null;
       return;
     }
+    let title = gettext("The order was not placed");
+    if (retryable) title = gettext("The order's fate is not known yet");
+    else if (unresolved) title = gettext("The order may have reached Kiwoom: it is being checked");
     confirmError.replaceChildren(
       errorBox(data, {
-        title: retryable ? gettext("The order's fate is not known yet") : gettext("The order was not placed"),
+        title,
         extra:
           data.code === "kiwoom_unavailable"
             ? el("p", {}, el("a", { href: form.dataset.ordersUrl, text: gettext("See it in your orders") }))

@@ -219,15 +219,28 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     const { status, data } = response;
+    // Sent, but Kiwoom's answer was lost: the server reconciles the change and never sends it again.
+    const unresolved = data.order_status === "unresolved";
     if (data.code === "invalid_input" && showFieldErrors(parts.form, data.errors)) {
       parts.result.replaceChildren();
       action.key = newIdempotencyKey(); // the request changes, so it is a new one
+    } else if (unresolved) {
+      parts.result.replaceChildren(
+        errorBox(data, {
+          title: kind === "cancel"
+            ? gettext("The cancellation may have reached Kiwoom: it is being checked")
+            : gettext("The modification may have reached Kiwoom: it is being checked"),
+        }),
+      );
+      refresh(); // the list shows it, with a way to check it now
     } else {
       parts.result.replaceChildren(errorBox(data));
     }
-    // Retrying with the same key is safe: the server answers a repeat with the first result.
+    // Retrying with the same key is safe: the server answers a repeat with the first result. After a lost
+    // answer only the same key is: a new one would be a second change.
     parts.submit.disabled = false;
-    if (status !== 0 && data.code !== "idempotency_key_in_flight") action.key = newIdempotencyKey();
+    const keepKey = status === 0 || data.code === "idempotency_key_in_flight" || unresolved;
+    if (!keepKey) action.key = newIdempotencyKey();
   }
 
   modify.form.price.addEventListener("input", updateModifyHint);

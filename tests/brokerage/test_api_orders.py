@@ -380,6 +380,13 @@ class TestDocumentation:
 
         assert errors <= set(operation["responses"])
 
+    @pytest.mark.parametrize("action", ["cancel", "modify"])
+    def test_a_change_refused_while_an_earlier_one_is_in_doubt_is_documented(self, schema, action):
+        path = f"/api/v1/kiwoom/orders/{{id}}/{action}"
+        [operation] = [ops["post"] for p, ops in schema["paths"].items() if p.rstrip("/") == path]
+
+        assert "`order_change_unresolved`" in operation["responses"]["409"]["description"]
+
     @pytest.mark.parametrize("path", ["/api/v1/kiwoom/order/buy", "/api/v1/kiwoom/orders/{id}/cancel"])
     def test_the_idempotency_key_header_is_documented(self, schema, path):
         [operation] = [ops["post"] for p, ops in schema["paths"].items() if p.rstrip("/") == path]

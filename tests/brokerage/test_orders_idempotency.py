@@ -15,6 +15,7 @@ from tests.brokerage.orders_helpers import (
     SAMSUNG,
     SELL,
     calls,
+    credential_of,
     limit_buy,
     market_buy,
     order_calls,
@@ -69,6 +70,28 @@ class TestRepeats:
         assert (not_placed.status, not_placed.sent_at) == (OrderStatus.NOT_PLACED, None)
         assert placed.json()["status"] == "accepted"
         assert calls(kiwoom, "kt10000") == 2
+
+    def test_a_repeat_after_kiwooms_429_is_tried_afresh(self, connected_api, user, kiwoom):
+        # Kiwoom refuses unprocessed, twice: the first request and `kiwoom_call`'s one retry.
+        kiwoom.control.inject_fault("rate_limit", api_id="kt10000", count=2)
+
+        refused = limit_buy(connected_api, 1, 60_000, key=KEY)
+        time.sleep(float(refused["Retry-After"]))
+        placed = limit_buy(connected_api, 1, 60_000, key=KEY)
+
+        assert (refused.status_code, refused.json()["code"]) == (429, "kiwoom_rate_limited")
+        assert refused.json()["order_status"] == "not_placed"
+        assert placed.status_code == 201
+        assert "Idempotent-Replayed" not in placed
+        assert placed.json()["status"] == "accepted"
+        not_placed = Order.objects.get(pk=refused.json()["order_id"])
+        assert (not_placed.status, not_placed.sent_at, not_placed.kiwoom_code) == (
+            OrderStatus.NOT_PLACED,
+            None,
+            "1700",
+        )
+        assert calls(kiwoom, "kt10000") == 3
+        assert len(kiwoom.control.orders(credential_of(user).app_key)) == 1
 
     def test_a_repeat_after_a_lost_answer_is_not_sent_again(self, connected_api, user, kiwoom):
         kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
@@ -192,6 +215,48 @@ class TestRepeats:
         assert order_calls(kiwoom) == 0
 
 
+class TestAChangeInDoubt:
+    """A modification or cancellation whose answer was lost may have reached Kiwoom: the order is not changed
+    again, under any key, until reconciliation has settled it."""
+
+    @pytest.fixture
+    def lost_modify(self, connected_api, kiwoom):
+        """An order of 6 whose modification of 3 shares reached Kiwoom, with the answer lost on the way."""
+        kiwoom.control.set_price(SAMSUNG, 71_000)
+        order_id = limit_buy(connected_api, 6, 70_000).json()["id"]
+        kiwoom.control.inject_fault("drop_after", api_id="kt10002", count=1)
+        first = post(connected_api, order_url(order_id, "modify"), {"price": 69_000, "quantity": 3}, key=KEY)
+        assert (first.status_code, first.json()["order_status"]) == (503, "unresolved")
+        return order_id, first
+
+    def test_is_not_sent_again_under_a_new_key(self, connected_api, kiwoom, lost_modify):
+        order_id, first = lost_modify
+
+        again = post(connected_api, order_url(order_id, "modify"), {"price": 69_000, "quantity": 3}, key="k2")
+        cancel = post(connected_api, order_url(order_id, "cancel"), {}, key="k3")
+        repeat = post(connected_api, order_url(order_id, "modify"), {"price": 69_000, "quantity": 3}, key=KEY)
+
+        assert (again.status_code, again.json()["code"]) == (409, "order_change_unresolved")
+        assert (again.json()["change_id"], again.json()["change_status"]) == (
+            first.json()["order_id"],
+            "unresolved",
+        )
+        assert (cancel.status_code, cancel.json()["code"]) == (409, "order_change_unresolved")
+        assert repeat.json() == first.json()  # its own key still replays its own answer
+        assert calls(kiwoom, "kt10002", "kt10003") == 1
+        assert Order.objects.filter(parent_id=order_id).count() == 1
+
+    def test_once_reconciled_the_order_can_change_again(self, connected_api, kiwoom, lost_modify):
+        order_id, first = lost_modify
+        connected_api.post(order_url(first.json()["order_id"], "reconcile"))
+
+        cancel = post(connected_api, order_url(order_id, "cancel"), {}, key="k2")
+
+        assert (cancel.status_code, cancel.json()["quantity"]) == (201, 3)
+        assert Order.objects.get(pk=order_id).status == OrderStatus.MODIFIED  # 3 moved, 3 cancelled
+        assert calls(kiwoom, "kt10002", "kt10003") == 2
+
+
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentRepeats:
     def test_a_repeat_while_the_first_is_in_flight_gets_409(self, connected_api, user, kiwoom):
@@ -247,3 +312,58 @@ class TestConcurrentRepeats:
         assert created and all(body == created[0] for body in created)
         assert calls(kiwoom, "kt10000") == 1
         assert Order.objects.filter(user=user).count() == 1
+
+    def test_a_change_while_another_is_in_flight_is_refused(self, connected_api, user, kiwoom):
+        order_id = limit_buy(connected_api, 3, 60_000).json()["id"]
+        kiwoom.control.inject_fault("latency", api_id="kt10002", count=1, latency_ms=1500)
+        first: dict = {}
+
+        def modify_first():
+            try:
+                first["response"] = post(
+                    bearer_client(user), order_url(order_id, "modify"), {"price": 61_000}
+                )
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=modify_first)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while not Order.objects.filter(parent_id=order_id, status=OrderStatus.PENDING).exists():
+            assert time.monotonic() < deadline, "the modification never reserved its entry"
+            time.sleep(0.01)
+
+        during = post(connected_api, order_url(order_id, "cancel"), {}, key="another-key")
+        thread.join()
+
+        assert (during.status_code, during.json()["code"]) == (409, "order_change_unresolved")
+        assert during.json()["change_status"] == "pending"
+        assert first["response"].status_code == 201
+        assert calls(kiwoom, "kt10002") == 1
+        assert calls(kiwoom, "kt10003") == 0
+
+    def test_changes_racing_under_different_keys_send_one(self, connected_api, user, kiwoom):
+        order_id = limit_buy(connected_api, 3, 60_000).json()["id"]
+        kiwoom.control.inject_fault("latency", api_id="kt10003", count=1, latency_ms=300)
+        start = threading.Barrier(5)
+        responses = []
+
+        def cancel(key: str):
+            client = bearer_client(user)
+            try:
+                start.wait()
+                responses.append(post(client, order_url(order_id, "cancel"), {}, key=key))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=cancel, args=(f"dialog-{n}",)) for n in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        refused = {response.json()["code"] for response in responses if response.status_code == 409}
+        assert sorted(response.status_code for response in responses) == [201, 409, 409, 409, 409]
+        assert refused <= {"order_change_unresolved", "order_not_open"}, refused
+        assert calls(kiwoom, "kt10003") == 1
+        assert Order.objects.filter(parent_id=order_id).count() == 1

@@ -135,15 +135,16 @@ class TestOutcomes:
         assert (order.status, order.sent_at) == (OrderStatus.NOT_PLACED, None)
         assert calls(kiwoom, "kt10000") == 1
 
-    def test_a_rate_limit_at_kiwoom_is_a_rejection_and_no_order_exists(self, connected_api, user, kiwoom):
+    def test_a_rate_limit_at_kiwoom_is_not_placed_and_no_order_exists(self, connected_api, user, kiwoom):
         # Kiwoom refuses a rate-limited call unprocessed; `kiwoom_call` tries once more in a later slot.
         kiwoom.control.inject_fault("rate_limit", api_id="kt10000", count=2)
 
-        response = market_buy(connected_api, 1)
+        response = market_buy(connected_api, 1, key="refused-twice")
 
         order = Order.objects.get(user=user)
-        assert response.status_code == 429
-        assert order.status == OrderStatus.REJECTED
+        assert (response.status_code, response.json()["order_status"]) == (429, "not_placed")
+        assert "Retry-After" in response
+        assert (order.status, order.sent_at, order.idempotency_key) == (OrderStatus.NOT_PLACED, None, "")
         assert order.kiwoom_code == "1700"
         assert kiwoom.control.orders(credential_of(user).app_key) == []
 

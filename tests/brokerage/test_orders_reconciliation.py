@@ -16,6 +16,7 @@ from tests.brokerage.orders_helpers import (
     order_url,
     post,
 )
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +144,59 @@ class TestChildren:
         assert at_kiwoom[reconciled["order_number"]]["orig_ord_no"] == parent["order_number"]
         assert Order.objects.get(pk=parent["id"]).status == OrderStatus.MODIFIED
         assert calls(kiwoom, "kt10002") == 1
+
+    def test_while_a_modification_is_unresolved_its_shares_are_not_called_cancelled(
+        self, connected_api, user, kiwoom
+    ):
+        kiwoom.control.set_price(SAMSUNG, 71_000)
+        parent = limit_buy(connected_api, 10, 70_000).json()
+        kiwoom.control.set_price(SAMSUNG, 70_000, liquidity=4)
+        kiwoom.control.set_price(SAMSUNG, 71_000)  # four traded; the rest waits
+        kiwoom.control.inject_fault("drop_after", api_id="kt10002", count=1)
+        failed = post(connected_api, order_url(parent["id"], "modify"), {"price": 69_000})
+        # Another buy of the stock is in flight: it may own what reconciliation would find, so it waits.
+        in_flight = OrderFactory(credential=credential_of(user), status=OrderStatus.PENDING)
+
+        # The six moved at Kiwoom: the order is in neither open list, its fill row says 0 open.
+        meanwhile = connected_api.post(order_url(parent["id"], "reconcile")).json()
+        Order.objects.filter(pk=in_flight.pk).update(status=OrderStatus.NOT_PLACED)
+        found = connected_api.post(order_url(failed.json()["order_id"], "reconcile")).json()
+
+        now = Order.objects.get(pk=parent["id"])
+        assert failed.json()["order_status"] == "unresolved"
+        assert (meanwhile["status"], meanwhile["filled_quantity"], meanwhile["cancelled_quantity"]) == (
+            "partially_filled",
+            4,
+            0,
+        )
+        assert (found["status"], found["quantity"]) == ("accepted", 6)
+        assert (now.status, now.filled_quantity, now.cancelled_quantity, now.modified_quantity) == (
+            OrderStatus.MODIFIED,
+            4,
+            0,
+            6,
+        )
+        assert calls(kiwoom, "kt10002") == 1
+
+    @pytest.mark.parametrize(
+        "action, body, closed, cancelled, modified",
+        [
+            ("modify", {"price": 61_000}, OrderStatus.MODIFIED, 0, 4),
+            ("cancel", {}, OrderStatus.CANCELLED, 4, 0),
+        ],
+    )
+    def test_a_change_found_after_its_shares_were_counted_cancelled_counts_them_once(
+        self, connected_api, user, kiwoom, action, body, closed, cancelled, modified
+    ):
+        parent = limit_buy(connected_api, 4, 60_000).json()
+        kiwoom.control.inject_fault("drop_after", api_id={"modify": "kt10002", "cancel": "kt10003"}[action])
+        failed = post(connected_api, order_url(parent["id"], action), body)
+        # Closed as cancelled by a sync that did not know of the change (it left ka10075 with nothing filled).
+        Order.objects.filter(pk=parent["id"]).update(status=OrderStatus.CANCELLED, cancelled_quantity=4)
+
+        reconciled = connected_api.post(order_url(failed.json()["order_id"], "reconcile")).json()
+
+        now = Order.objects.get(pk=parent["id"])
+        assert reconciled["status"] == "accepted"
+        assert (now.status, now.cancelled_quantity, now.modified_quantity) == (closed, cancelled, modified)
+        assert now.filled_quantity + now.cancelled_quantity + now.modified_quantity == now.quantity

@@ -161,6 +161,81 @@ class TestALimitOrdersLife:
         assert calls(kiwoom, "kt00007") == 1  # in neither list: the day's complete list confirms it
 
 
+def tally(order: dict) -> tuple[str, int, int, int]:
+    """Status, filled, cancelled and still open, as the ledger shows an order."""
+    fields = ("status", "filled_quantity", "cancelled_quantity", "remaining_quantity")
+    return tuple(order[field] for field in fields)
+
+
+@pytest.mark.usefixtures("every_look_syncs")
+class TestTheTwoListsAreReadAMomentApart:
+    """ka10075 and ka10076 are sent together but answered at slightly different moments: shares can trade in
+    between, and the two lists then disagree."""
+
+    @pytest.fixture
+    def four_filled(self, connected_api, user, kiwoom):
+        """A buy of 10 with 4 filled, and ka10076 as it was then (4 filled, 6 open)."""
+        kiwoom.control.set_price(SAMSUNG, 71_000)
+        order = limit_buy(connected_api, 10, 70_000).json()
+        kiwoom.control.set_price(SAMSUNG, 70_000, liquidity=4)
+        assert tally(entry(connected_api, order["id"])) == ("partially_filled", 4, 0, 6)
+        return order, kiwoom_view(user, lambda c, t: c.get_fills(t))
+
+    def test_a_fill_between_them_is_not_taken_for_a_cancellation(
+        self, connected_api, kiwoom, monkeypatch, four_filled
+    ):
+        order, fills_before = four_filled
+        kiwoom.control.set_price(SAMSUNG, 70_000, liquidity=4)  # four more trade: 2 left open
+        # ka10076 was answered just before those four traded, ka10075 just after.
+        monkeypatch.setattr(KiwoomClient, "get_fills", lambda client, token, **kwargs: fills_before)
+        kiwoom.control.reset_stats()
+
+        now = entry(connected_api, order["id"])
+
+        assert tally(now) == ("partially_filled", 8, 0, 2)
+        assert calls(kiwoom, "kt00007") == 1  # the lists disagree: the day's complete list decides
+
+    def test_an_order_filled_up_between_them_is_filled_not_cancelled(
+        self, connected_api, kiwoom, monkeypatch, four_filled
+    ):
+        order, fills_before = four_filled
+        kiwoom.control.set_price(SAMSUNG, 70_000)  # the other six trade: gone from ka10075
+        monkeypatch.setattr(KiwoomClient, "get_fills", lambda client, token, **kwargs: fills_before)
+
+        now = entry(connected_api, order["id"])
+
+        assert tally(now) == ("filled", 10, 0, 0)
+
+    def test_a_first_fill_between_them_is_not_taken_for_a_cancellation(
+        self, connected_api, kiwoom, monkeypatch
+    ):
+        kiwoom.control.set_price(SAMSUNG, 71_000)
+        order = limit_buy(connected_api, 10, 70_000).json()
+        kiwoom.control.set_price(SAMSUNG, 70_000, liquidity=3)
+        # ka10076 was answered before the first fill (no row yet), ka10075 after it (7 open).
+        monkeypatch.setattr(KiwoomClient, "get_fills", lambda client, token, **kwargs: ())
+
+        now = entry(connected_api, order["id"])
+
+        assert tally(now) == ("partially_filled", 3, 0, 7)
+
+    def test_without_a_list_that_settles_it_the_order_waits_for_the_next_look(
+        self, connected_api, kiwoom, monkeypatch, four_filled
+    ):
+        order, fills_before = four_filled
+        kiwoom.control.set_price(SAMSUNG, 70_000)  # the other six trade: gone from ka10075
+        with monkeypatch.context() as patch:
+            patch.setattr(KiwoomClient, "get_fills", lambda client, token, **kwargs: fills_before)
+            patch.setattr(KiwoomClient, "get_order_details", lambda client, token, **kwargs: ())
+            meanwhile = entry(connected_api, order["id"])
+
+        later = entry(connected_api, order["id"])
+
+        # ka10076's row alone still said 6 open: nothing is called cancelled, and the order is still synced.
+        assert tally(meanwhile) == ("partially_filled", 4, 0, 6)
+        assert tally(later) == ("filled", 10, 0, 0)
+
+
 class TestCheapness:
     def test_one_open_orders_and_one_fills_call_per_look_whatever_the_number_of_orders(
         self, connected_api, kiwoom

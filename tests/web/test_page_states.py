@@ -87,6 +87,36 @@ def test_kiwoom_rejecting_an_order_is_shown_with_its_reason(page, site, kiwoom):
     assert Order.objects.get().status == OrderStatus.REJECTED
 
 
+def test_an_order_whose_answer_was_lost_is_being_checked_and_is_never_sent_twice(page, site, kiwoom):
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    log_in(page, site, user)
+    page.goto(f"{site.url}/order/?code=005930")
+    page.get_by_label("수량 (주)").fill("1")
+    page.get_by_label("주문 유형").select_option("3")
+    # Kiwoom takes the order, and its answer is lost on the way back.
+    kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
+    page.get_by_role("button", name="주문 확인").click()
+    confirm = page.locator("#confirm-dialog")
+    with page.expect_response(lambda response: response.url.endswith("/order/buy")) as first:
+        confirm.get_by_role("button", name="매수 주문하기").click()
+    alert = confirm.get_by_role("alert")
+    expect(alert).to_contain_text("주문이 키움증권에 접수되었을 수 있어 확인 중입니다")
+    expect(alert).not_to_contain_text("주문이 접수되지 않았습니다")
+    shoot(page, "26-order-unresolved")
+
+    # Reviewed and submitted again, the same order carries the same key: the answer is replayed.
+    confirm.get_by_role("button", name="수정").click()
+    page.get_by_role("button", name="주문 확인").click()
+    with page.expect_response(lambda response: response.url.endswith("/order/buy")) as again:
+        confirm.get_by_role("button", name="매수 주문하기").click()
+    expect(alert).to_contain_text("확인 중입니다")
+    assert again.value.request.headers["idempotency-key"] == first.value.request.headers["idempotency-key"]
+    assert again.value.headers["idempotent-replayed"] == "true"
+    assert kiwoom.control.stats()["calls"]["kt10000"] == 1
+    assert Order.objects.get().status == OrderStatus.UNRESOLVED
+
+
 def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
     user = UserFactory()
     services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
@@ -124,6 +154,40 @@ def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
     page.get_by_role("button", name="조회").click()
     expect(page.locator("#orders-body tr")).to_have_count(1)
     expect(page.locator("#orders-body tr")).to_have_attribute("data-id", str(placed.json()["id"]))
+
+
+def test_a_modification_whose_answer_was_lost_keeps_its_key(page, site, kiwoom):
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    kiwoom.control.set_price("005930", 70_000)
+    api = APIClient()
+    api.force_authenticate(user)
+    placed = api.post(
+        "/api/v1/kiwoom/order/buy",
+        {"stock_code": "005930", "quantity": 3, "trade_type": "0", "price": 69_000},
+        format="json",
+    )
+    assert placed.status_code == 201, placed.content
+    log_in(page, site, user)
+    page.goto(f"{site.url}/orders/")
+    row = page.locator(f'#orders-body tr[data-id="{placed.json()["id"]}"]')
+    row.get_by_role("button", name="정정").click()
+    dialog = page.locator("#modify-dialog")
+    dialog.get_by_label("새 주문 가격 (원)").fill("69100")
+    kiwoom.control.inject_fault("drop_after", api_id="kt10002", count=1)
+    with page.expect_response(lambda response: response.url.endswith("/modify")) as first:
+        dialog.get_by_role("button", name="주문 정정").click()
+    alert = dialog.get_by_role("alert")
+    expect(alert).to_contain_text("정정 주문이 키움증권에 접수되었을 수 있어 확인 중입니다")
+    shoot(page, "27-orders-modify-unresolved")
+
+    with page.expect_response(lambda response: response.url.endswith("/modify")) as again:
+        dialog.get_by_role("button", name="주문 정정").click()
+
+    assert again.value.request.headers["idempotency-key"] == first.value.request.headers["idempotency-key"]
+    assert again.value.headers["idempotent-replayed"] == "true"
+    assert kiwoom.control.stats()["calls"]["kt10002"] == 1
+    assert Order.objects.filter(kind=OrderKind.MODIFY).count() == 1  # (the list's refresh reconciled it)
 
 
 def test_connecting_while_kiwoom_is_down_says_so_and_saves_nothing(page, site, kiwoom):
