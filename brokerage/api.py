@@ -6,6 +6,7 @@ Viewsets validate input, call one service or selector, and shape the answer; the
 import logging
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -58,7 +59,7 @@ def _mode(request) -> str:
     """The `?mode=` of the request: which of the user's keys (mock unless it says real)."""
     mode = request.query_params.get("mode", Mode.MOCK)
     if mode not in Mode.values:
-        message = f'"{mode}" is not a valid choice: mock or real.'
+        message = _('"%(mode)s" is not a valid choice: mock or real.') % {"mode": mode}
         raise InvalidInput(f"mode: {message}", extra={"errors": {"mode": [message]}})
     return mode
 
