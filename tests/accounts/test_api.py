@@ -155,7 +155,8 @@ class TestLogoutAndMe:
         api.credentials()
         refresh = api.post("/api/v1/auth/token/refresh", {"refresh": pair["refresh"]}, format="json")
 
-        changed = {"code": "authentication_failed", "detail": "The user's password has been changed."}
+        # In the site's default language, Korean.
+        changed = {"code": "authentication_failed", "detail": "비밀번호가 바뀌었습니다. 다시 로그인하세요."}
         assert (me.status_code, me.json()) == (401, changed)
         assert (refresh.status_code, refresh.json()) == (401, changed)
         assert obtain(api, user.username, "a-brand-new-passphrase-77").status_code == 200
@@ -168,7 +169,7 @@ class TestLogoutAndMe:
 
         assert (response.status_code, response.json()) == (
             401,
-            {"code": "authentication_failed", "detail": "User not found"},
+            {"code": "authentication_failed", "detail": "사용자를 찾을 수 없습니다."},
         )
 
     def test_session_authentication_works_too(self, user):
