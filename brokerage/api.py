@@ -147,6 +147,7 @@ ORDER_ENTRY_ERRORS = {
     422: error(
         "A guardrail: `order_price_off_tick` (with `tick_size` and `nearest_prices`), "
         "`order_price_out_of_band` (with `lower_limit`, `upper_limit`), `order_exchange_not_supported`, "
+        "`order_type_not_supported` (stop-limit; mid-price types on mock), "
         "`order_quantity_over_limit`, `order_value_over_limit` (with `limit`), "
         "`order_confirmation_required`; `idempotency_key_reused`; or `kiwoom_order_rejected` with Kiwoom's "
         "`kiwoom_code` and "

@@ -74,6 +74,11 @@ class OrderExchangeNotSupported(OrderRuleViolation):
     default_detail = _("Mock trading takes orders for KRX only.")
 
 
+class OrderTypeNotSupported(OrderRuleViolation):
+    code = "order_type_not_supported"
+    default_detail = _("This order type is not supported.")
+
+
 class OrderQuantityOverLimit(OrderRuleViolation):
     code = "order_quantity_over_limit"
     default_detail = _("The quantity is over your limit per order.")
@@ -158,6 +163,7 @@ def check_order(proposal: OrderProposal, *, limits: OrderLimits, now: datetime |
     """The rules that need no market data: exchange, quantity, trading hours, the price grid (and the value of
     a priced order)."""
     check_exchange(proposal)
+    check_trade_type(proposal)
     check_quantity(proposal, limits=limits)
     check_trading_hours(trade_type=proposal.trade_type, now=now)
     if proposal.price is not None:
@@ -181,6 +187,31 @@ def check_exchange(proposal: OrderProposal) -> None:
         raise OrderExchangeNotSupported(
             _("Mock trading takes orders for KRX only, not %(exchange)s.") % {"exchange": proposal.exchange},
             extra={"exchange": proposal.exchange, "supported_exchanges": [Exchange.KRX.value]},
+        )
+
+
+# Stop-limit (28) needs a stop price (cond_uv), which the API does not take: sent without one it would
+# be a different order. Mock refuses it and the mid-price types (PROTOCOL.md 4.3) only after the call.
+_UNSUPPORTED_TYPES = {kiwoom.TradeType.STOP_LIMIT}
+_UNSUPPORTED_ON_MOCK = {
+    kiwoom.TradeType.MID_PRICE,
+    kiwoom.TradeType.MID_PRICE_IOC,
+    kiwoom.TradeType.MID_PRICE_FOK,
+}
+
+
+def check_trade_type(proposal: OrderProposal) -> None:
+    trade_type = kiwoom.TradeType(proposal.trade_type)
+    if trade_type in _UNSUPPORTED_TYPES:
+        raise OrderTypeNotSupported(
+            _("%(type)s orders need a stop price, which StockLab does not take yet.")
+            % {"type": trade_type.label},
+            extra={"trade_type": trade_type.value},
+        )
+    if proposal.mode == Mode.MOCK and trade_type in _UNSUPPORTED_ON_MOCK:
+        raise OrderTypeNotSupported(
+            _("Mock trading does not take %(type)s orders.") % {"type": trade_type.label},
+            extra={"trade_type": trade_type.value},
         )
 
 

@@ -209,6 +209,19 @@ class TestThroughTheApi:
 
         assert_refused(response, 422, "order_exchange_not_supported", kiwoom, quote_asked=False)
 
+    def test_a_stop_limit_order_without_its_stop_price(self, connected_api, kiwoom):
+        response = post(
+            connected_api, BUY, {"stock_code": SAMSUNG, "quantity": 1, "trade_type": "28", "price": 70_000}
+        )
+
+        assert_refused(response, 422, "order_type_not_supported", kiwoom, quote_asked=False)
+
+    @pytest.mark.parametrize("trade_type", ["29", "30", "31"])
+    def test_mid_price_types_on_mock(self, connected_api, kiwoom, trade_type):
+        response = post(connected_api, BUY, {"stock_code": SAMSUNG, "quantity": 1, "trade_type": trade_type})
+
+        assert_refused(response, 422, "order_type_not_supported", kiwoom, quote_asked=False)
+
     def test_quantity_over_the_site_limit(self, connected_api, kiwoom, settings):
         settings.ORDER_MAX_QUANTITY = 5
 
