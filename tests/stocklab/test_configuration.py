@@ -153,3 +153,30 @@ def test_the_image_runs_production_settings():
     dockerfile = (ROOT / "Dockerfile").read_text()
 
     assert "DJANGO_SETTINGS_MODULE=stocklab.settings.production" in dockerfile.split("RUN", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, "None False 0"),
+        (
+            {"DJANGO_BEHIND_TLS_PROXY": "True", "DJANGO_SSL_REDIRECT": "True", "DJANGO_HSTS_SECONDS": "3600"},
+            "('HTTP_X_FORWARDED_PROTO', 'https') True 3600",
+        ),
+    ],
+)
+def test_production_trusts_x_forwarded_proto_only_when_told_it_is_behind_a_tls_proxy(overrides, expected):
+    """Otherwise any client reaching gunicorn directly could claim HTTPS with a forged header."""
+    show = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", show],
+        cwd=ROOT,
+        env=production_env(**overrides),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.stdout.strip() == expected, result.stderr
