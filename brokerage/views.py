@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from . import kiwoom, selectors
+from .fields import DecryptionError
 from .models import OrderKind, OrderSide, OrderStatus
 from .models.orders import OPEN_STATUSES
 from .serializers import CredentialStatusSerializer
@@ -13,11 +14,20 @@ from .serializers import CredentialStatusSerializer
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "brokerage/landing.html")
-    credential = selectors.credential_find(user=request.user)
+    unreadable = None
+    try:
+        credential = selectors.credential_find(user=request.user)
+    except DecryptionError as error:
+        # Shown as not connected, with the reason: connecting again replaces the keys the site cannot read.
+        credential, unreadable = None, error.detail
     return render(
         request,
         "brokerage/home.html",
-        {"credential": credential, "status": CredentialStatusSerializer.for_credential(credential)},
+        {
+            "credential": credential,
+            "status": CredentialStatusSerializer.for_credential(credential),
+            "unreadable": unreadable,
+        },
     )
 
 

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 
 from brokerage.fields import DecryptionError
 from brokerage.models import KiwoomCredential
@@ -63,6 +64,15 @@ class TestUnreadableKeysThroughTheApi:
         settings.SALT_KEY = ["a-different-salt"]
         yield connected_api
         _forget_derived_keys()
+
+    def test_the_home_page_says_so_and_offers_to_connect_again(self, unreadable, user):
+        client = Client()
+        client.force_login(user)
+
+        response = client.get("/")
+
+        assert response.status_code == 200
+        assert str(DecryptionError.default_detail) in response.content.decode()
 
     def test_status_is_a_clear_503(self, unreadable):
         response = unreadable.get("/api/v1/kiwoom/credentials/status")
