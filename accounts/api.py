@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt import serializers as jwt_serializers
@@ -73,6 +74,11 @@ class TokenViewSet(viewsets.GenericViewSet):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
+        except AuthenticationFailed:
+            # django-axes refused to check the password (too many wrong ones for this username and IP).
+            if getattr(request, "axes_locked_out", False):
+                raise services.LoginLockedOut() from None
+            raise
         return Response(serializer.validated_data)
 
     @extend_schema(

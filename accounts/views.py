@@ -1,9 +1,10 @@
 """Sign-up, log-in and log-out pages (session authentication); `services.user_create` makes accounts."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import FormView
 
@@ -34,7 +35,8 @@ class SignupView(FormView):
         except InvalidInput as exc:
             form.add_service_errors(exc.extra.get("errors", {"non_field_errors": [exc.detail]}))
             return self.form_invalid(form)
-        login(self.request, user)
+        # The password was just set here: no need to check it again through every backend (axes first).
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, _("Welcome to StockLab, %(name)s.") % {"name": user.username})
         return redirect("home")
 
@@ -54,3 +56,9 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have logged out."))
         return response
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login on a page (web or admin): how long until it may try again."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked.html", {"cooloff_minutes": minutes}, status=429)

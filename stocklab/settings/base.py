@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "accounts",
     "brokerage",
 ]
@@ -48,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stocklab.urls"
@@ -82,6 +85,8 @@ if REDIS_URL:
 else:
     # Embedded defaults: one process-local cache, enough for the single-process demo.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-axes warns that such a cache is not shared between processes: the demo runs one.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Encrypted fields (django-fernet-encrypted-fields) ----------------------------------------------------
 # Keys are derived from SECRET_KEY (+ fallbacks) and each salt; the first salt encrypts, all of them decrypt.
@@ -91,6 +96,16 @@ if not SALT_KEY or not all(SALT_KEY):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS must name at least one salt, and no empty one")
 
 # --- Auth -------------------------------------------------------------------------------------------------
+# django-axes first: after AXES_FAILURE_LIMIT wrong passwords for one username from one IP, that pair is
+# locked out for AXES_COOLOFF_MINUTES on every login door (web, admin, the API's token endpoint). Per pair,
+# so that nobody can lock another person out from elsewhere. Attempts live in the cache (Redis in production).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
