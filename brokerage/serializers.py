@@ -138,6 +138,7 @@ class OrderInputSerializer(serializers.Serializer):
     trade_type = serializers.ChoiceField(
         choices=TRADE_TYPE_CHOICES,
         default=kiwoom.TradeType.MARKET.value,
+        initial=kiwoom.TradeType.MARKET.value,  # what the browsable API's form shows, as when omitted
         help_text=_("Kiwoom's 매매구분 code: 0 limit, 3 market, ... Market (3) when omitted."),
     )
     price = WholeNumberField(

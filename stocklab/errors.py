@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -79,9 +80,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     code = next((c for klass, c in _DRF_CODES.items() if isinstance(exc, klass)), exc.default_code)
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_payload(
+        payload = error_payload(
             code=code, detail=_first_message(exc.detail), errors=_as_field_errors(exc.detail)
         )
+        # The browsable API refills its form from the serializer that refused the input: keep that link.
+        serializer = getattr(exc.detail, "serializer", None)
+        response.data = payload if serializer is None else ReturnDict(payload, serializer=serializer)
     elif isinstance(exc.detail, dict):
         # simplejwt's errors: {"detail", "code", "messages": [...]}. The class's code stays the API's code.
         detail = exc.detail.get("detail") or _first_message(exc.detail)

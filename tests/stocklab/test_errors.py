@@ -1,6 +1,11 @@
-"""The API's error vocabulary: what an ApplicationError keeps when it is cached and raised again."""
+"""The API's error vocabulary: what an ApplicationError keeps when it is cached and raised again, and how
+refused input comes back in the browsable API."""
 
 import pickle
+import re
+
+import pytest
+from django.test import Client
 
 from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable, translate
 from brokerage.kiwoom import errors as kiwoom_errors
@@ -33,3 +38,28 @@ def test_an_error_without_a_kiwoom_cause_pickles_too():
 
     assert copy.code == "kiwoom_unavailable"
     assert copy.detail == str(KiwoomUnavailable.default_detail)
+
+
+class TestBrowsableApi:
+    @pytest.fixture
+    def browser(self, user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def test_a_refused_form_comes_back_filled_in(self, browser):
+        response = browser.post(
+            "/api/v1/kiwoom/order/buy",
+            {"stock_code": "035420", "quantity": "7", "trade_type": "0"},  # a limit order without its price
+            HTTP_ACCEPT="text/html",
+        )
+
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert 'value="035420"' in html
+        assert 'value="7"' in html
+
+    def test_the_order_form_starts_on_a_market_order_as_the_api_does(self, browser):
+        html = browser.get("/api/v1/kiwoom/order/buy", HTTP_ACCEPT="text/html").content.decode()
+
+        assert re.search(r'<option value="3"\s+selected', html)
