@@ -37,7 +37,7 @@ class CredentialErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField(help_text=_("Kiwoom's own message."))
     explanation = serializers.CharField(help_text=_("What the error means, in plain words."))
-    at = serializers.DateTimeField()
+    at = serializers.DateTimeField(default_timezone=UTC, help_text=_("UTC."))
 
 
 class CredentialStatusSerializer(serializers.Serializer):
@@ -52,7 +52,8 @@ class CredentialStatusSerializer(serializers.Serializer):
     token_expires_at_kst = serializers.DateTimeField(
         allow_null=True, default_timezone=KST, help_text=_("Korea time.")
     )
-    last_refreshed_at = serializers.DateTimeField(allow_null=True)
+    # Every time here is UTC (with a Korea-time twin for the expiry), as one client reads them all alike.
+    last_refreshed_at = serializers.DateTimeField(allow_null=True, default_timezone=UTC, help_text=_("UTC."))
     next_refresh_at = serializers.DateTimeField(
         allow_null=True, default_timezone=UTC, help_text=_("Next scheduled token renewal (UTC).")
     )
@@ -86,7 +87,8 @@ class CredentialStatusSerializer(serializers.Serializer):
                 "token_expires_at_kst": expires,
                 "last_refreshed_at": credential.last_refreshed_at,
                 "next_refresh_at": credential.next_refresh_at,
-                "last_refresh_outcome": credential.last_refresh_outcome,
+                "last_refresh_outcome": credential.last_refresh_outcome
+                or None,  # null until the first renewal
                 "last_error": last_error,
             }
         ).data

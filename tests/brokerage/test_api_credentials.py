@@ -114,9 +114,11 @@ class TestStatus:
         assert credential.access_token not in text
         body = response.json()
         assert body["key_fingerprint_suffix"] == credential.key_fingerprint[-8:]
-        assert body["token_expires_at"].endswith("Z") or body["token_expires_at"].endswith("+00:00")
+        for utc in ("token_expires_at", "last_refreshed_at"):  # every time in UTC, but the Korea-time twin
+            assert body[utc].endswith("Z") or body[utc].endswith("+00:00"), body[utc]
         assert body["token_expires_at_kst"].endswith("+09:00")
         assert body["last_error"] is None
+        assert body["last_refresh_outcome"] is None  # null until the first renewal, as when not connected
 
     def test_shows_the_next_scheduled_refresh_and_the_last_outcome(self, connected_api, user, settings):
         credential = KiwoomCredential.objects.get(user=user)
