@@ -87,8 +87,8 @@ class CredentialStatusSerializer(serializers.Serializer):
                 "token_expires_at_kst": expires,
                 "last_refreshed_at": credential.last_refreshed_at,
                 "next_refresh_at": credential.next_refresh_at,
-                "last_refresh_outcome": credential.last_refresh_outcome
-                or None,  # null until the first renewal
+                # null until the first renewal, as when not connected
+                "last_refresh_outcome": credential.last_refresh_outcome or None,
                 "last_error": last_error,
             }
         ).data
