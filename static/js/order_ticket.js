@@ -28,6 +28,8 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const names = { ...STOCK_NAMES };
   let holdings = {};
+  // Whether `holdings` is the account's (loaded): only then may the ticket say a stock is not held.
+  let holdingsKnown = false;
   const labels = window.StockLab.readJson("ledger-labels");
   // The order under confirmation, with the idempotency key that every submission of it carries.
   let pending = null;
@@ -45,6 +47,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const { ok, status, data } = await api.get(form.dataset.balanceUrl);
     if (ok) {
       holdings = Object.fromEntries(data.holdings.map((h) => [h.stock_code, h]));
+      holdingsKnown = true;
       for (const h of data.holdings) names[h.stock_code] = h.name;
       connection.replaceChildren();
     } else if (status === 409 && data.code === "kiwoom_not_connected") {
@@ -153,7 +156,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const quantity = Number(quantityInput.value);
     const order = { stock_code: code, quantity, trade_type: typeSelect.value };
     if (!/^\d{6}$/.test(code)) errors.stock_code = [gettext("A stock code is six digits, such as 005930.")];
-    if (!Number.isInteger(quantity) || quantity < 1) errors.quantity = [gettext("Enter a whole number of shares, 1 or more.")];
+    else if (side() === "sell" && holdingsKnown && !holdings[code]) errors.stock_code = [gettext("You do not hold this stock.")];
+    // Digits only: the number field would also take "1e5" (100,000 shares).
+    if (!/^\d+$/.test(quantityInput.value.trim()) || !Number.isInteger(quantity) || quantity < 1) {
+      errors.quantity = [gettext("Enter a whole number of shares, 1 or more.")];
+    }
     if (requiresPrice()) {
       const price = Number(priceInput.value);
       if (!priceInput.value || !Number.isInteger(price) || price < 1) errors.price = [gettext("Enter a price in whole won.")];
