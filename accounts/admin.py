@@ -1,6 +1,5 @@
 """Users in the admin, with their Kiwoom connection and what operators allow them (TradingProfile)."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef, Subquery
@@ -32,20 +31,8 @@ class ConnectionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TradingProfileForm(forms.ModelForm):
-    class Meta:
-        model = TradingProfile
-        fields = ["real_trading_enabled", "max_order_quantity", "max_order_value"]
-        labels = {
-            "real_trading_enabled": _("Real trading allowed"),
-            "max_order_quantity": _("Most shares per order"),
-            "max_order_value": _("Largest order value (KRW)"),
-        }
-
-
 class TradingProfileInline(admin.StackedInline):
     model = TradingProfile
-    form = TradingProfileForm
     can_delete = False
     max_num = 1
     fields = ["real_trading_enabled", "max_order_quantity", "max_order_value"]

@@ -62,3 +62,8 @@ class LoginForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("That username and password do not match an account. Both are case-sensitive."),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The sign-up form's word for it; Django's would be the model field's ("사용자 이름" in Korean).
+        self.fields["username"].label = _("Username")

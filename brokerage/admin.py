@@ -222,7 +222,11 @@ class OrderAdmin(ViewOnlyAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     search_fields = ["user__username", "stock_code", "stock_name", "kiwoom_order_number", "request_id"]
-    readonly_fields = [field.name for field in Order._meta.fields]
+    # Every column, with the trade type by its name rather than Kiwoom's code.
+    fields = [
+        "trade_type_label" if field.name == "trade_type" else field.name for field in Order._meta.fields
+    ]
+    readonly_fields = fields
 
     def get_queryset(self, request):
         # The credential is shown by its name only: its secret columns are never loaded, so never decrypted.

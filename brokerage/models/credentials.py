@@ -35,38 +35,45 @@ class KiwoomCredential(models.Model):
     """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kiwoom_credentials"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="kiwoom_credentials",
+        verbose_name=_("user"),
     )
-    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MOCK)
-    app_key = StrictEncryptedCharField(max_length=512)
-    app_secret = StrictEncryptedCharField(max_length=512)
-    access_token = StrictEncryptedTextField(blank=True, default="")
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.MOCK)
+    app_key = StrictEncryptedCharField(_("app key"), max_length=512)
+    app_secret = StrictEncryptedCharField(_("secret key"), max_length=512)
+    access_token = StrictEncryptedTextField(_("access token"), blank=True, default="")
     # SHA-256 of the key pair: tells a changed pair apart without decrypting anything.
-    key_fingerprint = models.CharField(max_length=64)
-    app_key_suffix = models.CharField(max_length=4, help_text=_("Last four characters of the app key."))
+    key_fingerprint = models.CharField(_("key fingerprint"), max_length=64)
+    app_key_suffix = models.CharField(
+        _("app key suffix"), max_length=4, help_text=_("Last four characters of the app key.")
+    )
     status = models.CharField(
-        max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE
+        _("status"), max_length=16, choices=CredentialStatus.choices, default=CredentialStatus.ACTIVE
     )
-    token_expires_at = models.DateTimeField(null=True, blank=True)
-    last_refreshed_at = models.DateTimeField(null=True, blank=True)
-    last_refresh_attempt_at = models.DateTimeField(null=True, blank=True)
+    token_expires_at = models.DateTimeField(_("token expires at"), null=True, blank=True)
+    last_refreshed_at = models.DateTimeField(_("last refreshed at"), null=True, blank=True)
+    last_refresh_attempt_at = models.DateTimeField(_("last refresh attempt at"), null=True, blank=True)
     last_refresh_outcome = models.CharField(
-        max_length=16, choices=RefreshOutcome.choices, blank=True, default=""
+        _("last refresh outcome"), max_length=16, choices=RefreshOutcome.choices, blank=True, default=""
     )
-    last_error_code = models.CharField(max_length=32, blank=True, default="")
-    last_error_message = models.TextField(blank=True, default="")
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    last_error_code = models.CharField(_("last error code"), max_length=32, blank=True, default="")
+    last_error_message = models.TextField(_("last error message"), blank=True, default="")
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("Kiwoom credential")
+        verbose_name_plural = _("Kiwoom credentials")
         constraints = [
             models.UniqueConstraint(fields=["user", "mode"], name="one_credential_per_user_and_mode")
         ]
         indexes = [models.Index(fields=["token_expires_at"], name="credential_token_expiry")]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.mode} · …{self.app_key_suffix}"
+        return f"{self.user} · {self.get_mode_display()} · …{self.app_key_suffix}"
 
     @property
     def masked_app_key(self) -> str:

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .credentials import KiwoomCredential, Mode
@@ -46,48 +47,64 @@ class Exchange(models.TextChoices):
 class Order(models.Model):
     """The ledger: every order attempt, written before anything is sent to Kiwoom."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders", verbose_name=_("user")
+    )
     # The ledger outlives a disconnected credential.
     credential = models.ForeignKey(
-        KiwoomCredential, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
+        KiwoomCredential,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("Kiwoom credential"),
     )
-    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.MOCK)
-    kind = models.CharField(max_length=8, choices=OrderKind.choices, default=OrderKind.NEW)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.MOCK)
+    kind = models.CharField(_("kind"), max_length=8, choices=OrderKind.choices, default=OrderKind.NEW)
     # For a modification or cancellation: the ledger entry it acts on.
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("original order"),
     )
-    side = models.CharField(max_length=4, choices=OrderSide.choices)
-    stock_code = models.CharField(max_length=6)
-    stock_name = models.CharField(max_length=64, blank=True, default="")
-    quantity = models.PositiveBigIntegerField()
-    trade_type = models.CharField(max_length=2)
-    price = models.PositiveBigIntegerField(null=True, blank=True)
+    side = models.CharField(_("side"), max_length=4, choices=OrderSide.choices)
+    stock_code = models.CharField(_("stock code"), max_length=6)
+    stock_name = models.CharField(_("stock name"), max_length=64, blank=True, default="")
+    quantity = models.PositiveBigIntegerField(_("quantity"))
+    trade_type = models.CharField(_("trade type"), max_length=2)
+    price = models.PositiveBigIntegerField(_("price"), null=True, blank=True)
     # A modification or cancellation must name the exchange of the order it acts on (dmst_stex_tp).
-    exchange = models.CharField(max_length=3, choices=Exchange.choices, default=Exchange.KRX)
-    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING)
-    kiwoom_order_number = models.CharField(max_length=10, blank=True, default="")
-    kiwoom_code = models.CharField(max_length=32, blank=True, default="")
-    kiwoom_message = models.TextField(blank=True, default="")
-    filled_quantity = models.PositiveBigIntegerField(default=0)
-    average_fill_price = models.PositiveBigIntegerField(null=True, blank=True)
-    cancelled_quantity = models.PositiveBigIntegerField(default=0)
+    exchange = models.CharField(_("exchange"), max_length=3, choices=Exchange.choices, default=Exchange.KRX)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    kiwoom_order_number = models.CharField(_("Kiwoom order number"), max_length=10, blank=True, default="")
+    kiwoom_code = models.CharField(_("Kiwoom code"), max_length=32, blank=True, default="")
+    kiwoom_message = models.TextField(_("Kiwoom message"), blank=True, default="")
+    filled_quantity = models.PositiveBigIntegerField(_("filled quantity"), default=0)
+    average_fill_price = models.PositiveBigIntegerField(_("average fill price"), null=True, blank=True)
+    cancelled_quantity = models.PositiveBigIntegerField(_("cancelled quantity"), default=0)
     # Shares handed on to accepted modifications (each a child order with its own Kiwoom order number).
-    modified_quantity = models.PositiveBigIntegerField(default=0)
-    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    modified_quantity = models.PositiveBigIntegerField(_("modified quantity"), default=0)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True, default="")
     # SHA-256 of the order's parameters: a repeat of an idempotency key with other parameters is refused.
-    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
-    request_id = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True, default="")
+    request_id = models.UUIDField(_("request ID"), default=uuid.uuid4, editable=False, unique=True)
     # The answer given to the request that holds the idempotency key, replayed to its repeats as it was.
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_synced_at = models.DateTimeField(null=True, blank=True)
-    reconcile_attempts = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)
+    reconcile_attempts = models.PositiveIntegerField(_("reconciliation attempts"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -102,7 +119,12 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.side} {self.stock_code} x{self.quantity} ({self.status})"
+        return gettext("%(side)s %(code)s x%(quantity)s (%(status)s)") % {
+            "side": self.get_side_display(),
+            "code": self.stock_code,
+            "quantity": self.quantity,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_open(self) -> bool:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -7,16 +8,29 @@ class TradingProfile(models.Model):
     """What an operator allows one user: real trading, and order limits that override the site's defaults."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="trading_profile",
+        verbose_name=_("user"),
     )
-    real_trading_enabled = models.BooleanField(default=False)
+    real_trading_enabled = models.BooleanField(_("real trading allowed"), default=False)
     max_order_quantity = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text=_("Shares per order; empty means the site's ORDER_MAX_QUANTITY.")
+        _("most shares per order"),
+        null=True,
+        blank=True,
+        help_text=_("Shares per order; empty means the site's ORDER_MAX_QUANTITY."),
     )
     max_order_value = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text=_("KRW per order; empty means the site's ORDER_MAX_VALUE.")
+        _("largest order value (KRW)"),
+        null=True,
+        blank=True,
+        help_text=_("KRW per order; empty means the site's ORDER_MAX_VALUE."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("trading profile")
+        verbose_name_plural = _("trading profiles")
 
     def __str__(self) -> str:
-        return f"Trading profile of {self.user}"
+        return gettext("Trading profile of %(user)s") % {"user": self.user}

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
@@ -195,7 +196,7 @@ class TestCredentialActions:
         assert not KiwoomCredential.objects.exists()
         assert issued(kiwoom, "au10002") == before + 1
         entry = LogEntry.objects.get()
-        assert (entry.is_deletion(), entry.object_repr) == (True, "minji · mock · …0001")
+        assert (entry.is_deletion(), entry.object_repr) == (True, "minji · Mock trading · …0001")
 
     def test_staff_who_may_only_look_cannot_run_the_actions(self, connected, kiwoom):
         viewer = UserFactory(is_staff=True)
@@ -349,3 +350,154 @@ class TestUsers:
         assert not KiwoomCredential.objects.exists()
         assert issued(kiwoom, "au10002") == before + 1
         assert User.objects.filter(pk=connected.user.pk).exists()
+
+
+@pytest.fixture
+def korean_admin(operator):
+    """The admin as operators see it by default: in the site's language, Korean."""
+    client = Client(headers={"accept-language": "ko"})
+    client.force_login(operator)
+    return client
+
+
+def column_headers(response) -> list[str]:
+    """The change list's column titles, without the selection checkbox's."""
+    return [
+        str(header["text"])
+        for header in result_headers(response.context["cl"])
+        if "action-checkbox-column" not in header["class_attrib"]
+    ]
+
+
+def filter_titles(response) -> list[str]:
+    return [str(spec.title) for spec in response.context["cl"].filter_specs]
+
+
+def shown_fields(response) -> dict[str, str]:
+    """A view-only change page's fields, label -> value as rendered."""
+    return {
+        str(field.field["label"]): str(field.contents())
+        for fieldset in response.context["adminform"]
+        for line in fieldset
+        for field in line
+    }
+
+
+def assert_no_english(html: str, phrases: list[str]) -> None:
+    for phrase in phrases:
+        assert phrase not in html.lower(), phrase
+
+
+class TestKorean:
+    """Korean operators get a Korean admin: model names, columns, filters, labels and object titles."""
+
+    def test_the_index_names_the_models_in_korean(self, korean_admin):
+        app_list = korean_admin.get(reverse("admin:index")).context["app_list"]
+        brokerage = next(app for app in app_list if app["app_label"] == "brokerage")
+        assert {model["object_name"]: str(model["name"]) for model in brokerage["models"]} == {
+            "KiwoomCredential": "키움증권 연동",
+            "Order": "주문",
+            "TradingProfile": "거래 권한과 한도",
+        }
+
+    def test_the_credential_list(self, korean_admin):
+        KiwoomCredentialFactory(user__username="minji")
+        response = korean_admin.get(CREDENTIALS)
+        assert column_headers(response) == [
+            "사용자",
+            "투자 구분",
+            "앱 키",
+            "키 지문",
+            "상태",
+            "토큰 만료 시각",
+            "마지막 재발급 시각",
+            "마지막 재발급 결과",
+            "마지막 오류 코드",
+        ]
+        assert filter_titles(response) == [
+            "투자 구분",
+            "상태",
+            "토큰 만료",
+            "마지막 재발급 결과",
+            "마지막 오류 코드",
+        ]
+        html = response.content.decode()
+        assert "마지막 오류 코드 (으)로" in html
+        assert_no_english(
+            html, ["kiwoom credential", "token expires at", "last error code", "key fingerprint"]
+        )
+
+    def test_the_credential_page(self, korean_admin):
+        credential = KiwoomCredentialFactory(user__username="minji")
+        response = korean_admin.get(reverse("admin:brokerage_kiwoomcredential_change", args=[credential.pk]))
+        assert list(shown_fields(response)) == [
+            "사용자",
+            "투자 구분",
+            "앱 키",
+            "키 지문",
+            "상태",
+            "토큰 만료 시각",
+            "마지막 재발급 시각",
+            "마지막 재발급 시도 시각",
+            "마지막 재발급 결과",
+            "마지막 오류 코드",
+            "마지막 오류 메시지",
+            "마지막 오류 시각",
+            "생성 시각",
+            "수정 시각",
+        ]
+        html = response.content.decode()
+        assert "minji · 모의투자 · …WXYZ" in html
+        assert_no_english(html, ["kiwoom credential", "key fingerprint", "token expires at", "· mock ·"])
+
+    def test_the_order_list(self, korean_admin):
+        make_order(UserFactory(username="minji"), status=OrderStatus.FILLED, filled_quantity=1)
+        response = korean_admin.get(ORDERS)
+        assert column_headers(response) == [
+            "생성 시각",
+            "사용자",
+            "주문 종류",
+            "매수·매도",
+            "종목 코드",
+            "종목명",
+            "수량",
+            "매매구분",
+            "주문 가격",
+            "체결 수량",
+            "상태",
+            "키움증권 주문번호",
+            "투자 구분",
+        ]
+        assert "시장가 (market)" in response.content.decode()
+        assert_no_english(response.content.decode(), ["filled quantity", "stock code", "trade type"])
+
+    def test_the_order_page_names_the_order_and_its_trade_type(self, korean_admin):
+        order = make_order(UserFactory(username="minji"), status=OrderStatus.FILLED, filled_quantity=1)
+        response = korean_admin.get(reverse("admin:brokerage_order_change", args=[order.pk]))
+        fields = shown_fields(response)
+        assert fields["매매구분"] == "시장가 (market)"
+        assert fields["체결 수량"] == "1"
+        assert fields["원주문"] == "-"
+        html = response.content.decode()
+        assert "매수 005930 1주 (체결)" in html
+        assert_no_english(html, ["trade type", "kiwoom order number", "buy 005930", "(filled)"])
+
+    def test_the_trading_profile_list(self, korean_admin):
+        TradingProfile.objects.create(user=UserFactory(username="minji"))
+        response = korean_admin.get(reverse("admin:brokerage_tradingprofile_changelist"))
+        assert column_headers(response) == [
+            "사용자",
+            "실전투자 허용",
+            "1회 주문 최대 수량(주)",
+            "1회 주문 최대 금액(원)",
+            "수정 시각",
+        ]
+        assert_no_english(response.content.decode(), ["trading profile", "real trading enabled"])
+
+    def test_the_trading_profile_page(self, korean_admin):
+        profile = TradingProfile.objects.create(user=UserFactory(username="minji"))
+        html = korean_admin.get(
+            reverse("admin:brokerage_tradingprofile_change", args=[profile.pk])
+        ).content.decode()
+        assert "minji의 거래 권한과 한도" in html
+        assert_no_english(html, ["trading profile", "max order quantity"])
