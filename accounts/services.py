@@ -1,6 +1,6 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.exceptions import TokenError
@@ -43,7 +43,12 @@ def user_create(*, username: str, email: str, password: str) -> User:
             exc = ValidationError({"password": exc.error_list})
         raise InvalidInput.from_django(exc) from exc
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Another sign-up took the name (in any case) after the check above.
+        raise UsernameTaken(_("That username is already taken.")) from None
     return user
 
 
