@@ -6,7 +6,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const labels = readJson("ledger-labels");
   const root = document.getElementById("orders-root");
   const filters = document.getElementById("order-filters");
-  const statusBox = document.getElementById("orders-status");
+  const statusBox = document.getElementById("orders-status"); // the list's own messages, renewed by each load
+  const notice = document.getElementById("orders-notice"); // the last change's outcome, kept across loads
   const tbody = document.getElementById("orders-body");
   const emptyNote = document.getElementById("orders-empty");
   const previous = document.getElementById("orders-previous");
@@ -23,6 +24,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const sideText = (side) => labels.sides[side] || side;
   const isOpen = (order) => labels.open_statuses.includes(order.status) && order.kind !== "cancel";
+  const note = (text) => el("span", { class: "cell-note", text });
 
   // --- The ledger ----------------------------------------------------------------------------------------
   function filteredUrl() {
@@ -66,11 +68,25 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function orderRow(order) {
-    const kind = order.kind && order.kind !== "new" ? ` · ${labels.kinds[order.kind] || order.kind}` : "";
-    const statusCell = el("td", {}, el("span", { class: `badge badge--status badge--${order.status}`, text: labels.statuses[order.status] || order.status }));
+    // A cancellation only takes shares off its order: no type, price or fills of its own; and once Kiwoom
+    // accepted it, it is done (its "accepted" would read as still waiting, as an order's does).
+    const cancellation = order.kind === "cancel";
+    const done = cancellation && labels.open_statuses.includes(order.status);
+    const side = el("td", { class: order.side === "buy" ? "gain" : "loss", text: sideText(order.side) });
+    if (order.kind && order.kind !== "new") side.append(note(labels.kinds[order.kind] || order.kind));
+    const status = el("td", {}, el("span", {
+      class: `badge badge--status badge--${done ? "done" : order.status}`,
+      text: done ? gettext("Done") : labels.statuses[order.status] || order.status,
+    }));
     if (order.kiwoom_code || (order.kiwoom_message && ["rejected", "unresolved", "not_placed"].includes(order.status))) {
-      statusCell.append(el("span", { class: "status-note", text: `${order.kiwoom_message}${order.kiwoom_code ? ` (${order.kiwoom_code})` : ""}` }));
+      status.append(el("span", { class: "status-note", text: `${order.kiwoom_message}${order.kiwoom_code ? ` (${order.kiwoom_code})` : ""}` }));
     }
+    // What became of the order's shares besides fills: otherwise "0 / 2" hides that one was cancelled.
+    const quantity = el("td", { class: "num", text: format.number(order.quantity) });
+    if (order.cancelled_quantity) quantity.append(note(interpolate(gettext("%s cancelled"), [format.number(order.cancelled_quantity)])));
+    if (order.modified_quantity) quantity.append(note(interpolate(gettext("%s modified"), [format.number(order.modified_quantity)])));
+    const filled = el("td", { class: "num", text: cancellation ? "–" : `${format.number(order.filled_quantity)} / ${format.number(order.quantity)}` });
+    if (order.average_fill_price && !cancellation) filled.append(note(interpolate(gettext("avg. %s"), [format.won(order.average_fill_price)])));
     const actions = el("td", { class: "row-actions" });
     if (isOpen(order) && order.remaining_quantity > 0) {
       actions.append(
@@ -80,20 +96,18 @@ document.addEventListener("DOMContentLoaded", () => {
     } else if (order.status === "unresolved" || order.status === "pending") {
       actions.append(el("button", { type: "button", class: "btn btn--small", dataset: { action: "reconcile", id: order.id }, text: gettext("Check now") }));
     }
-    const filled = order.average_fill_price
-      ? `${format.number(order.filled_quantity)} / ${format.number(order.quantity)} @ ${format.won(order.average_fill_price)}`
-      : `${format.number(order.filled_quantity)} / ${format.number(order.quantity)}`;
+    const price = cancellation ? "–" : order.price ? format.won(order.price) : gettext("Market");
     return el(
       "tr",
       { dataset: { id: order.id, status: order.status } },
-      el("td", { text: format.dayTime(order.ordered_at), title: format.dateTime(order.ordered_at) }),
+      el("td", { class: "wrap", text: format.dayTime(order.ordered_at), title: format.dateTime(order.ordered_at) }),
       el("th", { scope: "row" }, el("span", { class: "holding-name", text: order.stock_name || order.stock_code }), el("span", { class: "cell-note mono", text: order.stock_code })),
-      el("td", { class: order.side === "buy" ? "gain" : "loss", text: `${sideText(order.side)}${kind}` }),
-      el("td", { text: labels.trade_types[order.trade_type] || order.trade_type }),
-      el("td", { class: "num", text: format.number(order.quantity) }),
-      el("td", { class: "num", text: order.price ? format.won(order.price) : gettext("Market") }),
-      el("td", { class: "num", text: filled }),
-      statusCell,
+      side,
+      el("td", { class: "wrap", text: cancellation ? "–" : labels.trade_types[order.trade_type] || order.trade_type }),
+      quantity,
+      el("td", { class: "num", text: price }),
+      filled,
+      status,
       el("td", { class: "mono", text: order.order_number || "–" }),
       actions,
     );
@@ -158,6 +172,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function open(parts, order) {
     action = { order, key: newIdempotencyKey(), busy: false };
+    notice.replaceChildren(); // a new change: the last one's outcome is no longer the news
     parts.form.reset();
     showFieldErrors(parts.form, {});
     parts.result.replaceChildren();
@@ -208,7 +223,7 @@ document.addEventListener("DOMContentLoaded", () => {
     action.busy = false;
     if (response.ok) {
       parts.dialog.close("done");
-      statusBox.replaceChildren(
+      notice.replaceChildren(
         el("p", {
           class: "notice notice--success",
           role: "status",
@@ -286,8 +301,9 @@ document.addEventListener("DOMContentLoaded", () => {
     else if (button.dataset.action === "cancel") openCancel(order);
     else if (button.dataset.action === "reconcile") {
       button.disabled = true;
+      notice.replaceChildren();
       const { ok, data } = await api.post(`${root.dataset.ordersUrl}/${order.id}/reconcile`);
-      if (!ok) statusBox.replaceChildren(errorBox(data));
+      if (!ok) notice.replaceChildren(errorBox(data));
       loadOrders();
     }
   });

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -89,6 +91,14 @@ def site(live_server, kiwoom, settings):
     settings.KIWOOM_RATE_LIMIT_MOCK = 1000
     settings.KIWOOM_BALANCE_CACHE_SECONDS = 0
     return live_server
+
+
+def log_in(page, site, user) -> None:
+    """Give the browser a session of `user` (the log-in form itself is covered by the journey test)."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
 
 
 def shoot(page, name: str) -> None:

@@ -175,7 +175,7 @@ def test_investor_journey(page, site, kiwoom):
     expect(cancel.get_by_label("취소할 수량")).to_have_value("1")
     shoot(page, "11-orders-cancel")
     cancel.get_by_role("button", name="주문 취소").click()
-    expect(page.locator("#orders-status")).to_contain_text("키움증권이 취소 주문을 접수했습니다.")
+    expect(page.get_by_role("status")).to_have_text("키움증권이 취소 주문을 접수했습니다.")
     expect(row).to_contain_text("취소")
     limit_order.refresh_from_db()
     assert limit_order.status == OrderStatus.CANCELLED

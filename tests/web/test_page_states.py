@@ -1,8 +1,6 @@
 """The pages' other states in a real browser: loading, empty, errors, auto-refresh, rejections, modify."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
@@ -12,20 +10,12 @@ from brokerage.models import KiwoomCredential, Order, OrderKind, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import UserFactory
 
-from .conftest import shoot
+from .conftest import log_in, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EMPTY_KEY = "emptyAppKey0000000000000000000001"
 EMPTY_SECRET = "emptySecretKey000000000000000001"
-
-
-def log_in(page, site, user) -> None:
-    """Give the browser a session of `user` (the log-in form itself is covered by the journey test)."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
 
 
 def test_balance_loading_empty_error_and_auto_refresh(page, site, kiwoom):
@@ -146,7 +136,7 @@ def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
     expect(dialog.locator("#modify-price-hint")).to_have_text("이 가격대의 호가 단위: 100원")
     shoot(page, "24-orders-modify")
     dialog.get_by_role("button", name="주문 정정").click()
-    expect(page.locator("#orders-status")).to_contain_text("키움증권이 정정 주문을 접수했습니다.")
+    expect(page.get_by_role("status")).to_have_text("키움증권이 정정 주문을 접수했습니다.")
     modification = Order.objects.get(kind=OrderKind.MODIFY)
     assert (modification.price, modification.quantity) == (69_100, 3)
     expect(page.locator(f'#orders-body tr[data-id="{modification.pk}"]')).to_contain_text("69,100원")
