@@ -61,14 +61,16 @@ end
 if granted == 0 then
     sent = 0
 end
+-- The group leaves together, at the last of its slots: every bucket's next slot comes an interval after that.
+local last = math.max(unpack(waits))
 local answer = {granted, sent}
 for i, key in ipairs(KEYS) do
     if granted == 1 then
-        redis.call('HSET', key, 't', string.format('%.6f', now + waits[i] + interval))
+        redis.call('HSET', key, 't', string.format('%.6f', now + last + interval))
         if sent == 1 then
             redis.call('HSET', key, 's', string.format('%.6f', now))
         end
-        redis.call('PEXPIRE', key, math.ceil((waits[i] + interval) * 1000) + 1000)
+        redis.call('PEXPIRE', key, math.ceil((last + interval) * 1000) + 1000)
     end
     answer[i + 2] = string.format('%.6f', waits[i])
 end
@@ -269,12 +271,12 @@ class _LocalBuckets:
             ]
             if max(waits) > max_wait:
                 return False, False, waits
-            sent = max(waits) == 0
-            for key, wait in zip(keys, waits, strict=True):
-                self._tat[key] = now + wait + interval
-                if sent:
+            last = max(waits)  # the group leaves together, at the last of its slots
+            for key in keys:
+                self._tat[key] = now + last + interval
+                if last == 0:
                     self._sent[key] = now
-            return True, sent, waits
+            return True, last == 0, waits
 
     def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
         with self._lock:

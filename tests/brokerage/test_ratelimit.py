@@ -184,6 +184,19 @@ class TestBuckets:
             ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=2, max_wait=0)
         assert refused.value.retry_after == pytest.approx(interval, abs=0.05)
 
+    def test_a_group_books_its_less_busy_bucket_from_when_the_group_leaves(self, backend, credential_id):
+        """Not from that bucket's own earlier slot: a caller behind would be given a slot that the group's
+        late send then pushes out of reach, and would wait only to be refused."""
+        interval = 1 + SPACING_MARGIN
+        ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=1, max_wait=0)
+        group = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=1, max_wait=2)
+
+        with pytest.raises(SlotUnavailable) as refused:  # kt00018's next slot is after the group's send
+            ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=1, max_wait=interval + 0.05)
+
+        assert group.wait == pytest.approx(interval, abs=0.05)
+        assert refused.value.retry_after == pytest.approx(interval, abs=0.1)
+
     def test_slots_reserved_together_that_move_out_of_reach_are_all_given_up(self, backend, credential_id):
         ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
         reservation = ratelimit.reserve(credential_id=credential_id, api_ids=PAIR, rate=2, max_wait=1)
