@@ -16,7 +16,7 @@ from itertools import pairwise
 
 import pytest
 
-from brokerage import ratelimit
+from brokerage import gateway, ratelimit
 from brokerage.models import KiwoomCredential
 from brokerage.ratelimit import SPACING_MARGIN, SlotUnavailable
 from tests.conftest import DEMO_APP_KEY
@@ -196,6 +196,20 @@ class TestBuckets:
 
         assert group.wait == pytest.approx(interval, abs=0.05)
         assert refused.value.retry_after == pytest.approx(interval, abs=0.1)
+
+    def test_a_slot_taken_together_but_used_late_is_taken_afresh(self, backend, credential_id, settings):
+        """The pair's sends are recorded when the slots are taken: a call that leaves much later (every
+        pool thread busy, so it ran after the other) would leave too close to the next caller's."""
+        settings.KIWOOM_RATE_LIMIT_MOCK = 1
+        settings.KIWOOM_RATE_LIMIT_WAIT = 0
+        with gateway.calls_for(credential_id=credential_id, mode="mock"):
+            gateway.slots_take(PAIR)
+            gateway._throttle("kt00018", "token")  # at once: the slot taken for it
+
+            time.sleep(0.06)  # past half the spacing margin's slack, (1.1 - 1) / 2 s
+
+            with pytest.raises(SlotUnavailable):  # a fresh slot, a whole interval on
+                gateway._throttle("kt00001", "token")
 
     def test_slots_reserved_together_that_move_out_of_reach_are_all_given_up(self, backend, credential_id):
         ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
