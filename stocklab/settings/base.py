@@ -144,6 +144,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     # Password guessing (per client IP: token, refresh, sign-up) and key guessing (per user: each connect
     # sends an au10001, and many refused ones could get the site's IP refused by Kiwoom for everyone).
+    # Client IPs from REMOTE_ADDR alone: without a proxy, X-Forwarded-For is whatever the client says
+    # (production.py trusts one proxy's entry when DJANGO_BEHIND_TLS_PROXY says there is one).
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
         "kiwoom_connect": env.str("THROTTLE_KIWOOM_CONNECT_RATE", default="10/min"),

@@ -4,9 +4,14 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
-# Only behind a TLS proxy that sets the header itself: otherwise any client could claim HTTPS.
+# Only behind a TLS proxy that sets the headers itself: otherwise any client could claim HTTPS, or an IP
+# address of its choosing to the throttles and the login lockout.
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The client's address is the entry the one proxy appended to X-Forwarded-For (REMOTE_ADDR is the proxy).
+    REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": 1}  # noqa: F405
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)

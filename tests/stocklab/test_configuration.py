@@ -158,18 +158,19 @@ def test_the_image_runs_production_settings():
 @pytest.mark.parametrize(
     "overrides, expected",
     [
-        ({}, "None False 0"),
+        ({}, "None False 0 0 None"),
         (
             {"DJANGO_BEHIND_TLS_PROXY": "True", "DJANGO_SSL_REDIRECT": "True", "DJANGO_HSTS_SECONDS": "3600"},
-            "('HTTP_X_FORWARDED_PROTO', 'https') True 3600",
+            "('HTTP_X_FORWARDED_PROTO', 'https') True 3600 1 1",
         ),
     ],
 )
-def test_production_trusts_x_forwarded_proto_only_when_told_it_is_behind_a_tls_proxy(overrides, expected):
-    """Otherwise any client reaching gunicorn directly could claim HTTPS with a forged header."""
+def test_production_trusts_x_forwarded_headers_only_when_told_it_is_behind_a_tls_proxy(overrides, expected):
+    """Otherwise any client reaching gunicorn directly could claim HTTPS, or any IP address, by a header."""
     show = (
         "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+        "print(s.SECURE_PROXY_SSL_HEADER, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+        "s.REST_FRAMEWORK['NUM_PROXIES'], getattr(s, 'AXES_IPWARE_PROXY_COUNT', None))"
     )
     result = subprocess.run(
         [sys.executable, "-c", show],

@@ -25,6 +25,22 @@ def test_password_guessing_is_stopped_and_told_when_to_retry(api, user, monkeypa
     assert int(refused["Retry-After"]) > 0
 
 
+def test_a_forged_x_forwarded_for_does_not_get_around_it(api, user, monkeypatch):
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+
+    answers = [
+        api.post(
+            "/api/v1/auth/token",
+            {"username": user.username, "password": f"guess-{n}"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        ).status_code
+        for n in range(5)
+    ]
+
+    assert answers == [401, 401, 401, 429, 429]
+
+
 def test_sign_ups_count_against_the_same_limit(api, monkeypatch):
     monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "1/min"})
     body = {"username": "minji", "email": "minji@example.com", "password": "a-long-and-unusual-passphrase-42"}
