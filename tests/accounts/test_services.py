@@ -1,7 +1,9 @@
 """Accounts services: a username is one person whatever its case, even when two sign-ups race."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from accounts import services
 from accounts.models import User
@@ -37,3 +39,12 @@ def test_the_constraint_itself():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="bob")
+
+
+def test_forms_and_the_admin_are_told_in_words():
+    User.objects.create(username="Minji")
+
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
+        User(username="MINJI", password="x").full_clean()
+
+    assert refused.value.messages == ["That username is already taken."]
