@@ -363,6 +363,7 @@ def order_modify(
     child = _order_reserve(
         _child_of(order, kind=OrderKind.MODIFY, credential=credential, quantity=moved, price=price),
         idempotency=idempotency,
+        asked_quantity=quantity,
     )
     ack = _order_send(
         order=child,
@@ -408,6 +409,7 @@ def order_cancel(
             price=None,
         ),
         idempotency=idempotency,
+        asked_quantity=quantity,
     )
     ack = _order_send(
         order=child,
@@ -501,9 +503,13 @@ def _child_of(
     )
 
 
-def _order_reserve(order: Order, *, idempotency: IdempotencyClaim | None) -> Order:
+def _order_reserve(
+    order: Order, *, idempotency: IdempotencyClaim | None, asked_quantity: int | None = None
+) -> Order:
     """Commit the new ledger entry, and with it the idempotency key, before anything is sent; written as sent
-    when its token is in hand (`_order_send` stamps it otherwise), which saves a statement per order."""
+    when its token is in hand (`_order_send` stamps it otherwise), which saves a statement per order.
+
+    For a change, `asked_quantity` is the quantity the request named (None: the whole remainder)."""
     if idempotency is not None:
         order.idempotency_key = idempotency.key
         order.request_fingerprint = idempotency.fingerprint
@@ -516,7 +522,9 @@ def _order_reserve(order: Order, *, idempotency: IdempotencyClaim | None) -> Ord
         # that passed the first check together, the second sees the first's entry (or the order it closed).
         with transaction.atomic() if connection.in_atomic_block or order.parent_id else nullcontext():
             if order.parent_id:
-                _require_changeable(Order.objects.select_for_update().get(pk=order.parent_id))
+                parent = Order.objects.select_for_update().get(pk=order.parent_id)
+                _require_changeable(parent)
+                _require_within_remainder(parent, asked_quantity)
             order.save(force_insert=True)
     except IntegrityError:
         # Another request reserved the key after our look-up: it is in flight (409), or has just answered.

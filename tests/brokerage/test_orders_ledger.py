@@ -12,7 +12,7 @@ from brokerage import services
 from brokerage.errors import KiwoomUnavailable
 from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
-from brokerage.services import tokens
+from brokerage.services import orders, tokens
 from brokerage.services.orders import pending_timeout
 from tests.brokerage.orders_helpers import (
     SAMSUNG,
@@ -24,6 +24,7 @@ from tests.brokerage.orders_helpers import (
     order_url,
     post,
 )
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -262,3 +263,23 @@ class TestCost:
             "INSERT",
             "UPDATE",
         ]
+
+
+class TestAChangeRacingAnother:
+    def test_is_checked_against_the_remainder_again_with_its_order_locked(self):
+        """Its first check read the order before another change, accepted meanwhile, took shares of it."""
+        order = OrderFactory(
+            quantity=3,
+            trade_type="0",
+            price=60_000,
+            status=OrderStatus.ACCEPTED,
+            kiwoom_order_number="0000001",
+        )
+        stale = Order.objects.get(pk=order.pk)
+        Order.objects.filter(pk=order.pk).update(cancelled_quantity=2)  # the other change, accepted
+        child = orders._child_of(stale, kind="cancel", credential=stale.credential, quantity=2, price=None)
+
+        with pytest.raises(orders.OrderQuantityOverRemainder):
+            orders._order_reserve(child, idempotency=None, asked_quantity=2)
+
+        assert not Order.objects.filter(parent=order).exists()
