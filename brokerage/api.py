@@ -38,7 +38,10 @@ logger = logging.getLogger(__name__)
 
 KIWOOM_ERRORS = {
     **ERROR_RESPONSES,
-    409: error("`kiwoom_not_connected`: connect Kiwoom keys first."),
+    409: error(
+        "`kiwoom_not_connected`: connect Kiwoom keys first; `credential_unreadable`: the stored keys can no "
+        "longer be decrypted, reconnect them."
+    ),
     429: error("`kiwoom_rate_limited`; see `Retry-After`."),
     502: error("`kiwoom_token_rejected` or `kiwoom_bad_request`."),
     503: error("`kiwoom_unavailable`: Kiwoom could not be reached."),

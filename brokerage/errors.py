@@ -16,6 +16,16 @@ class KiwoomNotConnected(ApplicationError):
     default_detail = _("No Kiwoom account is connected. Connect your Kiwoom app key and secret first.")
 
 
+class CredentialUnreadable(ApplicationError):
+    """Stored keys the site cannot decrypt (its encryption key changed): reconnecting helps, a retry not."""
+
+    code = "credential_unreadable"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "Your stored Kiwoom keys can no longer be read by the site. Disconnect them and connect them again."
+    )
+
+
 class RealTradingDisabled(ApplicationError):
     code = "real_trading_disabled"
     status_code = status.HTTP_403_FORBIDDEN

@@ -3,22 +3,15 @@
 import logging
 
 from cryptography.fernet import InvalidToken
-from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
 
-from stocklab.errors import ApplicationError
+from .errors import CredentialUnreadable
 
 logger = logging.getLogger(__name__)
 
 
-class DecryptionError(ApplicationError):
+class DecryptionError(CredentialUnreadable):
     """A stored secret could not be decrypted: the encryption key or salt changed without re-encryption."""
-
-    code = "credential_unreadable"
-    status_code = 503
-    default_detail = _(
-        "Your stored Kiwoom keys can no longer be read by the site. Disconnect them and connect them again."
-    )
 
 
 class StrictDecryptionMixin:

@@ -74,10 +74,10 @@ class TestUnreadableKeysThroughTheApi:
         assert response.status_code == 200
         assert str(DecryptionError.default_detail) in response.content.decode()
 
-    def test_status_is_a_clear_503(self, unreadable):
+    def test_status_is_a_clear_409_asking_to_reconnect(self, unreadable):
         response = unreadable.get("/api/v1/kiwoom/credentials/status")
 
-        assert response.status_code == 503
+        assert response.status_code == 409  # a retry would not help: reconnecting does
         assert response.json()["code"] == "credential_unreadable"
 
     def test_disconnect_deletes_the_keys_it_cannot_read(self, unreadable, user):
