@@ -75,7 +75,8 @@ class TokenViewSet(viewsets.GenericViewSet):
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
         except AuthenticationFailed:
-            # django-axes refused to check the password (too many wrong ones for this username and IP).
+            # django-axes refused to check the password (too many wrong ones for this username and IP). It
+            # marks the request it was handed, DRF's; AxesMiddleware sees Django's and leaves this JSON be.
             if getattr(request, "axes_locked_out", False):
                 raise services.LoginLockedOut() from None
             raise
