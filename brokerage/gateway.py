@@ -7,7 +7,6 @@ that scope (issuing and revoking tokens, which carry no token) are not paced.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,10 +26,9 @@ class _Calls:
 
     credential_id: int
     mode: str
-    # TR -> until when (monotonic) its next call in this block may use the slot `slots_take` took. Threads
-    # that run this block's operations share the dict (in their copies of the context), so each taken slot
-    # is used once.
-    taken: dict[str, float] = field(default_factory=dict)
+    # TRs whose next call in this block has its slot already (`slots_take`). Threads that run this block's
+    # operations share the set (in their copies of the context), so each taken slot is used once.
+    taken: set[str] = field(default_factory=set)
 
 
 _current_calls: ContextVar[_Calls | None] = ContextVar("kiwoom_calls", default=None)
@@ -56,19 +54,14 @@ def slots_take(api_ids: Sequence[str]) -> None:
     calls = _current_calls.get()
     if calls is None:
         raise RuntimeError("slots_take needs a calls_for block")
-    rate = rate_for(calls.mode)
     reservation = ratelimit.reserve(
         credential_id=calls.credential_id,
         api_ids=api_ids,
-        rate=rate,
+        rate=rate_for(calls.mode),
         max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
     )
     ratelimit.wait_for(reservation)
-    # The sends are recorded now. A call that leaves later (its operation ran after another, every pool
-    # thread being busy) eats into the spacing margin that keeps calls a full 1/rate apart at Kiwoom: within
-    # half of it the slot is still good, past that the call takes a fresh one.
-    usable_until = time.monotonic() + (reservation.interval - 1 / rate) / 2
-    calls.taken.update(dict.fromkeys(api_ids, usable_until))
+    calls.taken.update(api_ids)
 
 
 def rate_for(mode: str) -> float:
@@ -80,14 +73,19 @@ def _throttle(api_id: str, token: str | None) -> None:
     calls = _current_calls.get()
     if calls is None or token is None:
         return
-    usable_until = calls.taken.pop(api_id, None)
-    if usable_until is None or time.monotonic() > usable_until:
+    try:
+        calls.taken.remove(api_id)
+    except KeyError:
         ratelimit.acquire(
             credential_id=calls.credential_id,
             api_id=api_id,
             rate=rate_for(calls.mode),
             max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
         )
+    else:
+        # `slots_take` recorded the send when it took the slot; this call may leave later (a pool thread slow
+        # to start, or every thread busy and this call run after another): the bucket counts from now.
+        ratelimit.record_send(credential_id=calls.credential_id, api_id=api_id)
 
 
 @cache

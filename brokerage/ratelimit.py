@@ -103,6 +103,17 @@ end
 return {1, '0', '0'}
 """
 
+# A call on a slot taken with others leaves now, perhaps a little after the send was recorded (it ran in
+# another thread, or after another call): the bucket counts from the real departure.
+_SENT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if now > tonumber(redis.call('HGET', KEYS[1], 's') or '0') then
+    redis.call('HSET', KEYS[1], 's', string.format('%.6f', now))
+end
+return 1
+"""
+
 _PENALIZE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -207,6 +218,11 @@ def acquire(*, credential_id: int, api_id: str, rate: float, max_wait: float) ->
     return wait_for(reserve(credential_id=credential_id, api_ids=[api_id], rate=rate, max_wait=max_wait))
 
 
+def record_send(*, credential_id: int, api_id: str) -> None:
+    """A call on a slot `wait_for` took with others leaves now: the bucket's next slot counts from now."""
+    _backend().record_send(bucket_key(credential_id, api_id))
+
+
 def penalize(*, credential_id: int, api_id: str, seconds: float = PENALTY_SECONDS) -> None:
     """Kiwoom answered 429 on this bucket: send nothing on it for `seconds`."""
     _backend().penalize(bucket_key(credential_id, api_id), seconds)
@@ -225,6 +241,7 @@ class _RedisBuckets:
         self._reserve: Script = client.register_script(_RESERVE)
         self._confirm: Script = client.register_script(_CONFIRM)
         self._penalize: Script = client.register_script(_PENALIZE)
+        self._sent: Script = client.register_script(_SENT)
 
     def reserve(
         self, keys: Sequence[str], interval: float, max_wait: float
@@ -240,6 +257,9 @@ class _RedisBuckets:
 
     def penalize(self, key: str, seconds: float) -> None:
         self._penalize(keys=[key], args=[seconds])
+
+    def record_send(self, key: str) -> None:
+        self._sent(keys=[key])
 
 
 _redis_buckets = cache(_RedisBuckets)
@@ -292,6 +312,11 @@ class _LocalBuckets:
             for key in keys:
                 self._sent[key] = now
             return True, 0.0, 0.0
+
+    def record_send(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._sent[key] = max(self._sent.get(key, now), now)
 
     def penalize(self, key: str, seconds: float) -> None:
         with self._lock:

@@ -197,19 +197,22 @@ class TestBuckets:
         assert group.wait == pytest.approx(interval, abs=0.05)
         assert refused.value.retry_after == pytest.approx(interval, abs=0.1)
 
-    def test_a_slot_taken_together_but_used_late_is_taken_afresh(self, backend, credential_id, settings):
-        """The pair's sends are recorded when the slots are taken: a call that leaves much later (every
-        pool thread busy, so it ran after the other) would leave too close to the next caller's."""
+    def test_a_call_on_a_slot_taken_together_counts_from_when_it_really_leaves(
+        self, backend, credential_id, settings
+    ):
+        """The pair's sends are recorded when the slots are taken; a call that leaves later (a pool thread
+        slow to start, or every thread busy) pushes its bucket's next slot back to a whole interval after."""
         settings.KIWOOM_RATE_LIMIT_MOCK = 1
-        settings.KIWOOM_RATE_LIMIT_WAIT = 0
+        interval = 1 + SPACING_MARGIN
+        key = ratelimit.bucket_key(credential_id, "kt00001")
         with gateway.calls_for(credential_id=credential_id, mode="mock"):
             gateway.slots_take(PAIR)
-            gateway._throttle("kt00018", "token")  # at once: the slot taken for it
+            time.sleep(0.3)
+            gateway._throttle("kt00001", "token")
 
-            time.sleep(0.06)  # past half the spacing margin's slack, (1.1 - 1) / 2 s
-
-            with pytest.raises(SlotUnavailable):  # a fresh slot, a whole interval on
-                gateway._throttle("kt00001", "token")
+        sent, wait, _free = ratelimit._backend().confirm([key], interval)
+        assert not sent
+        assert wait == pytest.approx(interval, abs=0.05)  # from the real departure, not 0.3 s earlier
 
     def test_slots_reserved_together_that_move_out_of_reach_are_all_given_up(self, backend, credential_id):
         ratelimit.acquire(credential_id=credential_id, api_id="kt00001", rate=2, max_wait=0)
