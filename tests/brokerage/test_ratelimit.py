@@ -265,47 +265,46 @@ class TestBuckets:
         time.sleep(outcome["refused"].retry_after)
         assert ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=10, max_wait=0.5) <= 0.5
 
-    def test_a_caller_ahead_that_sends_late_never_stretches_the_wait_past_the_allowed_one(
-        self, backend, reservations, credential_id
-    ):
-        rate = 2.0
+    @staticmethod
+    def caller_ahead_sends_late(credential_id, reservations, *, rate, third_wait, lateness):
+        """A first call goes; a second caller holds the next slot and sends `lateness` s after it; a third,
+        allowed `third_wait`, holds the slot after that. (started, when the second left, third's outcome)."""
         interval = (1 + SPACING_MARGIN) / rate
         key = ratelimit.bucket_key(credential_id, "kt00018")
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
         started = time.monotonic()
-        # A second caller holds the next slot (0.55 s ahead); a third the one after (1.1 s), allowed 1.2 s.
         granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
-        third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=1.2)
-        assert reservations.wait_for(3)
-        # The second caller's process only gets to send 0.45 s after its slot: the third's turn is then
-        # 0.55 s after that, past what it may wait.
-        time.sleep(max(0.0, started + slot_in + 0.45 - time.monotonic()))
-        assert ratelimit._backend().confirm([key], interval)[0]  # sent
-        third.join(timeout=10)
-
+        third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=third_wait)
         assert granted
+        assert reservations.wait_for(3)
+        time.sleep(max(0.0, started + slot_in + lateness - time.monotonic()))
+        assert ratelimit._backend().confirm([key], interval)[0]  # sent
+        second_left = time.monotonic()
+        third.join(timeout=10)
+        return started, second_left, outcome
+
+    def test_a_caller_ahead_that_sends_late_never_stretches_the_wait_past_the_allowed_one(
+        self, backend, reservations, credential_id
+    ):
+        # Slots 0.55 s apart; the third's (1.1 s ahead) is allowed 1.2 s. The second sends 0.45 s late: the
+        # third's turn is then 0.55 s after that, past what it may wait.
+        started, _second_left, outcome = self.caller_ahead_sends_late(
+            credential_id, reservations, rate=2.0, third_wait=1.2, lateness=0.45
+        )
+
         assert "left" not in outcome
         assert outcome["refused_at"] - started <= 1.2 + 0.2
 
     def test_a_caller_ahead_that_sends_a_little_late_does_not_cost_the_next_one_its_slot(
         self, backend, reservations, credential_id
     ):
-        rate = 1.0
-        interval = (1 + SPACING_MARGIN) / rate
-        key = ratelimit.bucket_key(credential_id, "kt00018")
-        ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
-        started = time.monotonic()
-        # A second caller holds the next slot (1.1 s ahead); a third the one after, at the edge of its wait.
-        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
-        third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=2 * interval + 0.01)
-        assert reservations.wait_for(3)
-        # The second caller sends 0.05 s after its slot, less than the spacing margin (0.11 s).
-        time.sleep(max(0.0, started + slot_in + 0.05 - time.monotonic()))
-        assert ratelimit._backend().confirm([key], interval)[0]  # sent
-        second_left = time.monotonic()
-        third.join(timeout=10)
+        # Slots 1.1 s apart; the third's is at the edge of its wait. The second sends 0.05 s late, less than
+        # the spacing margin (0.11 s).
+        interval = 1 + SPACING_MARGIN
+        _started, second_left, outcome = self.caller_ahead_sends_late(
+            credential_id, reservations, rate=1.0, third_wait=2 * interval + 0.01, lateness=0.05
+        )
 
-        assert granted
         assert "refused" not in outcome
         assert outcome["left"] - second_left >= interval * 0.95
 

@@ -107,7 +107,8 @@ def test_an_order_whose_answer_was_lost_is_being_checked_and_is_never_sent_twice
     assert Order.objects.get().status == OrderStatus.UNRESOLVED
 
 
-def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
+def open_modify_dialog(page, site, kiwoom):
+    """A resting limit buy of 3 at 69,000, and its modify dialog opened from the orders page; (id, dialog)."""
     user = UserFactory()
     services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     kiwoom.control.set_price("005930", 70_000)
@@ -124,7 +125,11 @@ def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
     row = page.locator(f'#orders-body tr[data-id="{placed.json()["id"]}"]')
     expect(row).to_contain_text("접수")
     row.get_by_role("button", name="정정").click()
-    dialog = page.locator("#modify-dialog")
+    return placed.json()["id"], page.locator("#modify-dialog")
+
+
+def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
+    placed_id, dialog = open_modify_dialog(page, site, kiwoom)
     price = dialog.get_by_label("새 주문 가격 (원)")
     expect(price).to_have_value("69000")
     expect(dialog.get_by_label("새 가격으로 옮길 수량")).to_have_value("3")
@@ -143,26 +148,11 @@ def test_an_open_order_is_modified_from_the_orders_page(page, site, kiwoom):
     page.get_by_label("상태").select_option("modified")
     page.get_by_role("button", name="조회").click()
     expect(page.locator("#orders-body tr")).to_have_count(1)
-    expect(page.locator("#orders-body tr")).to_have_attribute("data-id", str(placed.json()["id"]))
+    expect(page.locator("#orders-body tr")).to_have_attribute("data-id", str(placed_id))
 
 
 def test_a_modification_whose_answer_was_lost_keeps_its_key(page, site, kiwoom):
-    user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
-    kiwoom.control.set_price("005930", 70_000)
-    api = APIClient()
-    api.force_authenticate(user)
-    placed = api.post(
-        "/api/v1/kiwoom/order/buy",
-        {"stock_code": "005930", "quantity": 3, "trade_type": "0", "price": 69_000},
-        format="json",
-    )
-    assert placed.status_code == 201, placed.content
-    log_in(page, site, user)
-    page.goto(f"{site.url}/orders/")
-    row = page.locator(f'#orders-body tr[data-id="{placed.json()["id"]}"]')
-    row.get_by_role("button", name="정정").click()
-    dialog = page.locator("#modify-dialog")
+    _placed_id, dialog = open_modify_dialog(page, site, kiwoom)
     dialog.get_by_label("새 주문 가격 (원)").fill("69100")
     kiwoom.control.inject_fault("drop_after", api_id="kt10002", count=1)
     with page.expect_response(lambda response: response.url.endswith("/modify")) as first:
