@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -28,6 +29,30 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 KEY = "6f1c2b1e-5d1a-4a8e-9c55-0d8b1f0c4a11"
+
+
+@contextmanager
+def in_flight(send, *, reserved):
+    """`send()` in a thread of its own, held until `reserved` (a queryset) shows its ledger entry; the block
+    runs while it is in flight, and the yielded dict gets its `response` once it has finished."""
+    first: dict = {}
+
+    def run():
+        try:
+            first["response"] = send()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not reserved.exists():
+        assert time.monotonic() < deadline, "the first request never reserved its entry"
+        time.sleep(0.01)
+    try:
+        yield first
+    finally:
+        thread.join()
 
 
 class TestRepeats:
@@ -261,23 +286,12 @@ class TestAChangeInDoubt:
 class TestConcurrentRepeats:
     def test_a_repeat_while_the_first_is_in_flight_gets_409(self, connected_api, user, kiwoom):
         kiwoom.control.inject_fault("latency", api_id="kt10000", count=1, latency_ms=1500)
-        first: dict = {}
 
-        def place_first():
-            try:
-                first["response"] = limit_buy(bearer_client(user), 1, 60_000, key=KEY)
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=place_first)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not Order.objects.filter(user=user, status=OrderStatus.PENDING).exists():
-            assert time.monotonic() < deadline, "the first request never reserved its key"
-            time.sleep(0.01)
-
-        during = limit_buy(connected_api, 1, 60_000, key=KEY)
-        thread.join()
+        with in_flight(
+            lambda: limit_buy(bearer_client(user), 1, 60_000, key=KEY),
+            reserved=Order.objects.filter(user=user, status=OrderStatus.PENDING),
+        ) as first:
+            during = limit_buy(connected_api, 1, 60_000, key=KEY)
         after = limit_buy(connected_api, 1, 60_000, key=KEY)
 
         assert during.status_code == 409
@@ -316,25 +330,12 @@ class TestConcurrentRepeats:
     def test_a_change_while_another_is_in_flight_is_refused(self, connected_api, user, kiwoom):
         order_id = limit_buy(connected_api, 3, 60_000).json()["id"]
         kiwoom.control.inject_fault("latency", api_id="kt10002", count=1, latency_ms=1500)
-        first: dict = {}
 
-        def modify_first():
-            try:
-                first["response"] = post(
-                    bearer_client(user), order_url(order_id, "modify"), {"price": 61_000}
-                )
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=modify_first)
-        thread.start()
-        deadline = time.monotonic() + 5
-        while not Order.objects.filter(parent_id=order_id, status=OrderStatus.PENDING).exists():
-            assert time.monotonic() < deadline, "the modification never reserved its entry"
-            time.sleep(0.01)
-
-        during = post(connected_api, order_url(order_id, "cancel"), {}, key="another-key")
-        thread.join()
+        with in_flight(
+            lambda: post(bearer_client(user), order_url(order_id, "modify"), {"price": 61_000}),
+            reserved=Order.objects.filter(parent_id=order_id, status=OrderStatus.PENDING),
+        ) as first:
+            during = post(connected_api, order_url(order_id, "cancel"), {}, key="another-key")
 
         assert (during.status_code, during.json()["code"]) == (409, "order_change_unresolved")
         assert during.json()["change_status"] == "pending"
