@@ -5,7 +5,6 @@ Viewsets validate input, call one service or selector, and shape the answer; the
 
 import logging
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -212,7 +211,7 @@ class AccountViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], serializer_class=AccountFillsSerializer)
     def fills(self, request):
         fills = services.account_fills_fetch(user=request.user, mode=_mode(request))
-        return Response(AccountFillsSerializer({"fills": fills, "fetched_at": timezone.now()}).data)
+        return Response(AccountFillsSerializer(fills).data)
 
 
 def _answer_order_request(request, *, action: str, params: dict, perform) -> Response:

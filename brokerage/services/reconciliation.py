@@ -42,6 +42,7 @@ from accounts.models import User
 
 from .. import kiwoom, selectors
 from ..coordination import LockTimeout, named_lock
+from ..errors import KiwoomApiError
 from ..kiwoom.parsing import KST
 from ..models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES
@@ -62,7 +63,8 @@ def order_sync(*, user: User, force: bool = False) -> None:
 
     Per mode with work to do: one ka10075 and one ka10076 call, plus one kt00007 when an attempt of today is
     unresolved or the two lists disagree about an open order, and one per earlier day with orders still open.
-    Without `force`, at most once per SYNC_INTERVAL_SECONDS per user. Kiwoom's errors are raised.
+    Without `force`, at most once per SYNC_INTERVAL_SECONDS per user and mode, unless an order changed since:
+    a look that waited for another's sync takes that sync's result. Kiwoom's errors are raised.
     """
     now = timezone.now()
     work = list(selectors.orders_to_sync(user=user))
@@ -70,23 +72,21 @@ def order_sync(*, user: User, force: bool = False) -> None:
         order_settle_abandoned(user=user)
         work = list(selectors.orders_to_sync(user=user))
     work = [order for order in work if order.status != OrderStatus.PENDING]  # their own process decides
-    if not work or not (force or _sync_due(user.pk, work)):
-        return
-    synced = False
     for mode in sorted({order.mode for order in work}):
+        orders = [order for order in work if order.mode == mode]
+        if not (force or _sync_due(user.pk, mode, orders)):
+            continue
         credential = selectors.credential_find(user=user, mode=mode)
         if credential is None or credential.status == CredentialStatus.INVALID:
             continue  # nothing to ask Kiwoom with; the orders wait for the keys to come back
         try:
             # A look waits briefly for a sync already running; the periodic task and `reconcile` wait longer.
             with named_lock(f"orders:{user.pk}:{mode}:sync", ttl=60, wait=10 if force else 1):
-                _sync_mode(user, credential, [order for order in work if order.mode == mode])
+                if force or _sync_due(user.pk, mode, orders):
+                    _sync_mode(user, credential, orders)
+                    cache.set(_sync_key(user.pk, mode), timezone.now(), SYNC_INTERVAL_SECONDS)
         except LockTimeout:
             logger.info("order sync of user %s (%s) skipped: another one is running", user.pk, mode)
-            continue
-        synced = True
-    if synced:
-        cache.set(_sync_key(user.pk), timezone.now(), SYNC_INTERVAL_SECONDS)
 
 
 def order_reconcile(*, order: Order) -> Order:
@@ -120,14 +120,14 @@ def _is_abandoned(order: Order, now: datetime) -> bool:
     return order.status == OrderStatus.PENDING and order.created_at < now - pending_timeout()
 
 
-def _sync_key(user_id: int) -> str:
-    return f"brokerage:orders-synced:{user_id}"
+def _sync_key(user_id: int, mode: str) -> str:
+    return f"brokerage:orders-synced:{user_id}:{mode}"
 
 
-def _sync_due(user_id: int, work: list[Order]) -> bool:
+def _sync_due(user_id: int, mode: str, orders: list[Order]) -> bool:
     """Unless an order changed since, a sync of the user within SYNC_INTERVAL_SECONDS is recent enough."""
-    last = cache.get(_sync_key(user_id))
-    return last is None or any(order.updated_at > last for order in work)
+    last = cache.get(_sync_key(user_id, mode))
+    return last is None or any(order.updated_at > last for order in orders)
 
 
 # --- One mode of one user -----------------------------------------------------------------------------------
@@ -218,6 +218,7 @@ def _sync_mode(user: User, credential: KiwoomCredential, orders: list[Order]) ->
             fills={row.order_number: row for row in fill_rows},
             details=None,
         )
+        _fills_remember(user_id=user.pk, mode=credential.mode, rows=fill_rows)
         unresolved = [order for order in todays if order.status == OrderStatus.UNRESOLVED]
         # An open order the lists disagree about (in neither, say, after a cancellation) is read from kt00007.
         in_doubt = any(_is_tracked_open(order) and not book.lists_agree(order) for order in todays)
@@ -480,14 +481,52 @@ class AccountFill:
     order_id: int | None
 
 
-def account_fills_fetch(*, user: User, mode: str = Mode.MOCK) -> list[AccountFill]:
-    """Today's fills at Kiwoom (ka10076), each with its ledger entry when it has one."""
+@dataclass(frozen=True)
+class AccountFills:
+    fills: list[AccountFill]
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class _FillsRead:
+    """Today's fills as Kiwoom listed them (ka10076), and when."""
+
+    rows: list[kiwoom.Fill]
+    fetched_at: datetime
+
+
+def account_fills_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountFills:
+    """Today's fills at Kiwoom (ka10076), each with its ledger entry when it has one.
+
+    Open orders are synced first, and the fills read within SYNC_INTERVAL_SECONDS (by that sync, say) are the
+    answer: the orders page asks for the ledger and the fills at once, and one ka10076 serves both. An order
+    placed or changed since makes the sync, and so the fills, fresh.
+    """
     credential = selectors.credential_get_connected(user=user, mode=mode)
-    fills = kiwoom_call(credential=credential, operation=lambda client, token: client.get_fills(token))
-    ids = selectors.order_ids_by_number(
-        user=user, mode=mode, numbers={fill.order_number for fill in fills}, day=_kst_date(timezone.now())
+    try:
+        order_sync(user=user)
+    except KiwoomApiError as failure:
+        logger.warning("order sync of user %s failed: %s", user.pk, failure)  # the fills are asked below
+    read = cache.get(_fills_key(user_id=user.pk, mode=mode))
+    if read is None:
+        rows = kiwoom_call(credential=credential, operation=lambda client, token: client.get_fills(token))
+        read = _fills_remember(user_id=user.pk, mode=mode, rows=rows)
+    numbers = {fill.order_number for fill in read.rows}
+    ids = selectors.order_ids_by_number(user=user, mode=mode, numbers=numbers, day=_kst_date(read.fetched_at))
+    return AccountFills(
+        fills=[AccountFill(fill=fill, order_id=ids.get(fill.order_number)) for fill in read.rows],
+        fetched_at=read.fetched_at,
     )
-    return [AccountFill(fill=fill, order_id=ids.get(fill.order_number)) for fill in fills]
+
+
+def _fills_key(*, user_id: int, mode: str) -> str:
+    return f"brokerage:fills:v1:{user_id}:{mode}"
+
+
+def _fills_remember(*, user_id: int, mode: str, rows: list[kiwoom.Fill]) -> _FillsRead:
+    read = _FillsRead(rows=list(rows), fetched_at=timezone.now())
+    cache.set(_fills_key(user_id=user_id, mode=mode), read, SYNC_INTERVAL_SECONDS)
+    return read
 
 
 # --- Korea time ---------------------------------------------------------------------------------------------

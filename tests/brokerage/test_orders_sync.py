@@ -1,15 +1,18 @@
 """Open orders follow Kiwoom: fills, partial fills, modifications and cancellations, cheaply."""
 
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
 from brokerage.services import reconciliation
 from tests.brokerage.orders_helpers import (
+    FILLS,
     ORDERS,
     SAMSUNG,
     calls,
@@ -19,6 +22,7 @@ from tests.brokerage.orders_helpers import (
     order_url,
     post,
 )
+from tests.conftest import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -251,6 +255,47 @@ class TestCheapness:
         assert calls(kiwoom, "ka10076") == 1
         assert calls(kiwoom, "kt00007") == 0
 
+    def test_the_fills_a_look_read_answer_a_look_at_todays_fills(self, connected_api, kiwoom):
+        order = limit_buy(connected_api, 1, 60_000).json()
+        kiwoom.control.set_price(SAMSUNG, 60_000)  # it fills
+        kiwoom.control.reset_stats()
+
+        connected_api.get(ORDERS)
+        fills = connected_api.get(FILLS)
+
+        assert fills.status_code == 200
+        assert [fill["order_id"] for fill in fills.json()["fills"]] == [order["id"]]
+        assert calls(kiwoom, "ka10076") == 1
+
+    def test_a_look_at_todays_fills_brings_open_orders_up_to_date_first(self, connected_api, kiwoom):
+        order = limit_buy(connected_api, 1, 60_000).json()
+        kiwoom.control.set_price(SAMSUNG, 60_000)
+        kiwoom.control.reset_stats()
+
+        [fill] = connected_api.get(FILLS).json()["fills"]
+        ledger = connected_api.get(ORDERS).json()["results"]
+
+        assert fill["order_id"] == order["id"]
+        assert ledger[0]["status"] == "filled"
+        assert (calls(kiwoom, "ka10075"), calls(kiwoom, "ka10076")) == (1, 1)
+
+    def test_an_order_placed_since_the_last_look_is_among_the_fills(self, connected_api, kiwoom):
+        first = market_buy(connected_api, 1).json()
+        connected_api.get(ORDERS)
+        second = market_buy(connected_api, 2).json()
+
+        fills = connected_api.get(FILLS).json()["fills"]
+
+        assert {fill["order_id"] for fill in fills} == {first["id"], second["id"]}
+
+    def test_without_open_orders_a_look_at_fills_asks_for_the_fills_alone(self, connected_api, kiwoom):
+        kiwoom.control.reset_stats()
+
+        fills = connected_api.get(FILLS)
+
+        assert fills.json()["fills"] == []
+        assert kiwoom.control.stats()["calls"] == {"ka10076": 1}
+
     def test_nothing_open_means_no_call_at_all(self, connected_api, kiwoom):
         market_buy(connected_api, 1)
         connected_api.get(ORDERS)  # the market order is seen filled
@@ -269,6 +314,36 @@ class TestCheapness:
         assert response.status_code == 200
         assert response.json()["results"][0]["status"] == "accepted"
         assert response.json()["results"][0]["id"] == order["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestTheOrdersPage:
+    """The page asks for the ledger and for today's fills at the same moment."""
+
+    def test_its_two_requests_at_once_cost_kiwoom_one_sync(self, connected_api, user, kiwoom):
+        limit_buy(connected_api, 1, 60_000)
+        # The sync stays in flight while the other request comes, whichever of the two is first.
+        kiwoom.control.inject_fault("latency", api_id="ka10075", count=1, latency_ms=300)
+        kiwoom.control.reset_stats()
+        start = threading.Barrier(2)
+        answers = {}
+
+        def look(url):
+            client = bearer_client(user)
+            try:
+                start.wait()
+                answers[url] = client.get(url)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=look, args=(url,)) for url in (ORDERS, FILLS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert {url: answer.status_code for url, answer in answers.items()} == {ORDERS: 200, FILLS: 200}
+        assert (calls(kiwoom, "ka10075"), calls(kiwoom, "ka10076")) == (1, 1)
 
 
 class TestAnEarlierDay:
