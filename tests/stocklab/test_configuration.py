@@ -181,3 +181,17 @@ def test_production_trusts_x_forwarded_headers_only_when_told_it_is_behind_a_tls
     )
 
     assert result.stdout.strip() == expected, result.stderr
+
+
+def test_a_django_warning_is_printed_once_in_development():
+    script = "import django, logging; django.setup(); logging.getLogger('django.request').warning('once')"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "stocklab.settings.local"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(" once") == 1, result.stderr
