@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
@@ -30,22 +30,37 @@ PRICE_BAND_PERCENT = 30
 
 @dataclass(frozen=True)
 class Session:
-    """When Kiwoom takes orders of some trade types: KST, weekdays, start inclusive, end exclusive."""
+    """When Kiwoom takes orders of some trade types: KST, weekdays, windows with the start inclusive, the end
+    exclusive."""
 
     name: str
-    opens: time
-    closes: time
+    windows: tuple[tuple[time, time], ...]
+
+    def is_open(self, moment: time) -> bool:
+        return any(opens <= moment < closes for opens, closes in self.windows)
+
+    def hours(self) -> list[list[str]]:
+        return [[opens.strftime("%H:%M"), closes.strftime("%H:%M")] for opens, closes in self.windows]
 
 
-_REGULAR_SESSION = Session(_("the regular session"), time(9, 0), time(15, 30))
-# The after-hours types trade in their own windows (PROTOCOL.md 6.3).
-_SESSIONS = {
-    kiwoom.TradeType.PRE_MARKET.value: Session(_("the pre-market session"), time(8, 30), time(8, 40)),
+# PROTOCOL.md 6.3. KRX takes the regular types from its opening auction (08:30) to its closing auction's end.
+# Nextrade pauses while KRX's auctions run; routed orders (SOR) go to whichever market is open.
+_REGULAR_SESSIONS = {
+    Exchange.KRX.value: Session(_("the regular session with its auctions"), ((time(8, 30), time(15, 30)),)),
+    Exchange.NXT.value: Session(
+        _("Nextrade's pre-market, main and after-market sessions"),
+        ((time(8, 0), time(8, 50)), (time(9, 0), time(15, 20)), (time(15, 30), time(20, 0))),
+    ),
+    Exchange.SOR.value: Session(_("the sessions of KRX and Nextrade"), ((time(8, 0), time(20, 0)),)),
+}
+# The after-hours types trade in KRX's own windows.
+_AFTER_HOURS_SESSIONS = {
+    kiwoom.TradeType.PRE_MARKET.value: Session(_("the pre-market session"), ((time(8, 30), time(8, 40)),)),
     kiwoom.TradeType.AFTER_HOURS_CLOSE.value: Session(
-        _("the after-hours session"), time(15, 40), time(16, 0)
+        _("the after-hours session"), ((time(15, 40), time(16, 0)),)
     ),
     kiwoom.TradeType.AFTER_HOURS_SINGLE_PRICE.value: Session(
-        _("the after-hours single-price session"), time(16, 0), time(18, 0)
+        _("the after-hours single-price session"), ((time(16, 0), time(18, 0)),)
     ),
 }
 
@@ -165,7 +180,7 @@ def check_order(proposal: OrderProposal, *, limits: OrderLimits, now: datetime |
     check_exchange(proposal)
     check_trade_type(proposal)
     check_quantity(proposal, limits=limits)
-    check_trading_hours(trade_type=proposal.trade_type, now=now)
+    check_trading_hours(trade_type=proposal.trade_type, exchange=proposal.exchange, now=now)
     if proposal.price is not None:
         check_tick(proposal.price)
         check_value(proposal, limits=limits, unit_price=proposal.price)
@@ -294,28 +309,29 @@ def check_price_band(price: int, *, quote: kiwoom.StockInfo) -> None:
         )
 
 
-def check_trading_hours(*, trade_type: str, now: datetime | None = None) -> None:
-    """When ORDER_ENFORCE_TRADING_HOURS is on: weekdays, in the session of the trade type (Korea time).
+def check_trading_hours(*, trade_type: str, exchange: str, now: datetime | None = None) -> None:
+    """When ORDER_ENFORCE_TRADING_HOURS is on: weekdays, in the session of the trade type and exchange (Korea
+    time).
 
     Exchange holidays are not known here; Kiwoom refuses those orders itself (RC4058).
     """
     if not settings.ORDER_ENFORCE_TRADING_HOURS:
         return
     moment = timezone.localtime(now or timezone.now(), KST)
-    session = _SESSIONS.get(trade_type, _REGULAR_SESSION)
-    if moment.weekday() < 5 and session.opens <= moment.time() < session.closes:
+    session = _AFTER_HOURS_SESSIONS.get(trade_type) or _REGULAR_SESSIONS[exchange]
+    if moment.weekday() < 5 and session.is_open(moment.time()):
         return
+    hours = session.hours()
     raise MarketClosed(
         _(
-            "The market is closed: orders of this type are taken in %(session)s, %(opens)s to %(closes)s "
-            "Korea time on weekdays (it is now %(now)s, %(day)s)."
+            "The market is closed: orders of this type are taken in %(session)s, %(hours)s Korea time on "
+            "weekdays (it is now %(now)s, %(day)s)."
         )
         % {
             "session": session.name,
-            "opens": session.opens.strftime("%H:%M"),
-            "closes": session.closes.strftime("%H:%M"),
+            "hours": ", ".join(_("%(opens)s-%(closes)s") % {"opens": o, "closes": c} for o, c in hours),
             "now": moment.strftime("%H:%M"),
-            "day": moment.strftime("%A"),
+            "day": dateformat.format(moment, "l"),
         },
-        extra={"opens": session.opens.strftime("%H:%M"), "closes": session.closes.strftime("%H:%M")},
+        extra={"hours": hours},
     )

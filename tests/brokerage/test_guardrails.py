@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from brokerage import guardrails
 from brokerage.guardrails import OrderLimits, OrderProposal
@@ -132,41 +133,67 @@ class TestTheRules:
         )
 
     @pytest.mark.parametrize(
-        "moment, trade_type",
+        "moment, trade_type, exchange",
         [
-            (MONDAY_10AM, "0"),
-            (MONDAY_10AM.replace(hour=9, minute=0), "3"),
-            (MONDAY_10AM.replace(hour=15, minute=29), "0"),
-            (MONDAY_10AM.replace(hour=16, minute=30), "62"),
-            (MONDAY_10AM.replace(hour=8, minute=35), "61"),
+            (MONDAY_10AM, "0", "KRX"),
+            (MONDAY_10AM.replace(hour=9, minute=0), "3", "KRX"),
+            (MONDAY_10AM.replace(hour=8, minute=30), "0", "KRX"),  # the opening auction
+            (MONDAY_10AM.replace(hour=15, minute=29), "0", "KRX"),  # the closing auction
+            (MONDAY_10AM.replace(hour=16, minute=30), "62", "KRX"),
+            (MONDAY_10AM.replace(hour=8, minute=35), "61", "KRX"),
+            (MONDAY_10AM.replace(hour=8, minute=0), "0", "NXT"),  # Nextrade's pre-market
+            (MONDAY_10AM.replace(hour=19, minute=59), "0", "NXT"),  # and its after-market
+            (MONDAY_10AM.replace(hour=8, minute=10), "0", "SOR"),  # routed to whichever is open
+            (MONDAY_10AM.replace(hour=17, minute=0), "3", "SOR"),
         ],
     )
-    def test_orders_in_their_session_pass(self, settings, moment, trade_type):
+    def test_orders_in_their_session_pass(self, settings, moment, trade_type, exchange):
         settings.ORDER_ENFORCE_TRADING_HOURS = True
 
-        guardrails.check_trading_hours(trade_type=trade_type, now=moment)
+        guardrails.check_trading_hours(trade_type=trade_type, exchange=exchange, now=moment)
 
     @pytest.mark.parametrize(
-        "moment, trade_type",
+        "moment, trade_type, exchange",
         [
-            (SATURDAY_10AM, "0"),
-            (MONDAY_10AM.replace(hour=8, minute=59), "0"),
-            (MONDAY_10AM.replace(hour=15, minute=30), "3"),
-            (MONDAY_10AM, "62"),
+            (SATURDAY_10AM, "0", "KRX"),
+            (MONDAY_10AM.replace(hour=8, minute=29), "0", "KRX"),
+            (MONDAY_10AM.replace(hour=15, minute=30), "3", "KRX"),
+            (MONDAY_10AM.replace(hour=17, minute=0), "0", "KRX"),
+            (MONDAY_10AM, "62", "KRX"),
+            (MONDAY_10AM.replace(hour=7, minute=59), "0", "NXT"),
+            (MONDAY_10AM.replace(hour=8, minute=55), "0", "NXT"),  # Nextrade pauses for KRX's auctions
+            (MONDAY_10AM.replace(hour=15, minute=25), "0", "NXT"),
+            (MONDAY_10AM.replace(hour=20, minute=0), "0", "NXT"),
+            (MONDAY_10AM.replace(hour=20, minute=0), "0", "SOR"),
         ],
     )
-    def test_orders_outside_their_session_meet_a_closed_market(self, settings, moment, trade_type):
+    def test_orders_outside_their_session_meet_a_closed_market(self, settings, moment, trade_type, exchange):
         settings.ORDER_ENFORCE_TRADING_HOURS = True
 
-        error = refusal(guardrails.check_trading_hours, trade_type=trade_type, now=moment)
+        error = refusal(guardrails.check_trading_hours, trade_type=trade_type, exchange=exchange, now=moment)
 
         assert error.code == "market_closed"
         assert error.status_code == 409
 
+    def test_a_closed_market_says_when_it_opens(self, settings):
+        settings.ORDER_ENFORCE_TRADING_HOURS = True
+
+        with translation.override("en"):
+            error = refusal(
+                guardrails.check_trading_hours,
+                trade_type="0",
+                exchange="NXT",
+                now=MONDAY_10AM.replace(hour=8, minute=55),
+            )
+
+        assert "08:00-08:50, 09:00-15:20, 15:30-20:00 Korea time on weekdays" in error.detail
+        assert "it is now 08:55, Monday" in error.detail
+        assert error.extra["hours"] == [["08:00", "08:50"], ["09:00", "15:20"], ["15:30", "20:00"]]
+
     def test_trading_hours_are_not_enforced_unless_switched_on(self, settings):
         settings.ORDER_ENFORCE_TRADING_HOURS = False
 
-        guardrails.check_trading_hours(trade_type="0", now=SATURDAY_10AM)
+        guardrails.check_trading_hours(trade_type="0", exchange="KRX", now=SATURDAY_10AM)
 
 
 def assert_refused(response, status: int, code: str, kiwoom, *, quote_asked: bool):
