@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.core.serializers.base import DeserializationError
 from django.db import connection
 from django.test import Client
 
@@ -120,3 +121,53 @@ def _forget_derived_keys() -> None:
     for field in KiwoomCredential._meta.fields:
         for name in ("keys", "f"):
             field.__dict__.pop(name, None)
+
+
+class TestDumps:
+    """`dumpdata` writes the secrets encrypted, and `loaddata` restores them with the site's keys."""
+
+    def dump(self, tmp_path) -> tuple[str, str]:
+        path = tmp_path / "credentials.json"
+        call_command("dumpdata", "brokerage.kiwoomcredential", output=str(path), stdout=io.StringIO())
+        return str(path), path.read_text()
+
+    def test_a_dump_holds_no_plaintext_key_secret_or_token(self, tmp_path):
+        credential = KiwoomCredentialFactory()
+
+        _path, text = self.dump(tmp_path)
+
+        for plaintext in (credential.app_key, credential.app_secret, credential.access_token):
+            assert plaintext not in text
+        assert '"app_secret": "fernet:gAAAA' in text
+
+    def test_a_dump_loads_back_to_the_same_secrets(self, tmp_path):
+        credential = KiwoomCredentialFactory(access_token="")
+        path, _text = self.dump(tmp_path)
+        KiwoomCredential.objects.all().delete()
+
+        call_command("loaddata", path, stdout=io.StringIO())
+
+        loaded = KiwoomCredential.objects.get(pk=credential.pk)
+        assert (loaded.app_key, loaded.app_secret, loaded.access_token) == (
+            credential.app_key,
+            credential.app_secret,
+            "",
+        )
+        stored_key, _secret, _token = raw_row(credential.pk)
+        assert stored_key.startswith("gAAAA")  # encrypted once at rest, not twice
+
+    def test_a_dump_made_with_other_keys_is_refused(self, tmp_path, settings, caplog):
+        KiwoomCredentialFactory()
+        path, _text = self.dump(tmp_path)
+        KiwoomCredential.objects.all().delete()
+        _forget_derived_keys()
+        settings.SALT_KEY = ["a-different-salt"]
+
+        try:
+            with pytest.raises(DeserializationError) as refused:
+                call_command("loaddata", path, stdout=io.StringIO())
+        finally:
+            _forget_derived_keys()
+        assert "credentials.json" in str(refused.value)
+        assert "KiwoomCredential.app_key cannot be decrypted with the configured keys" in caplog.text
+        assert not KiwoomCredential.objects.exists()
