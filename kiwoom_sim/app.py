@@ -22,6 +22,7 @@ from .protocol import (
     missing_api_id,
     rate_limited,
     token_invalid,
+    token_refused,
     unexpected_error,
     unknown_api_id,
 )
@@ -258,7 +259,8 @@ def _prepare_call(request: web.Request, state: SimState, spec: TrSpec, raw: byte
         token = state.tokens.lookup(token_value, state.clock.now())
         account = state.engine.accounts.get(token.app_key) if token else None
         if account is None:
-            raise token_invalid()
+            refusal = state.tokens.refusal(token_value)
+            raise token_refused(refusal) if refusal else token_invalid()
         state.stats.count_app_key(account.app_key, spec.api_id)
         if not state.limiter.allow(token_value, spec.api_id, state.settings.rate_limit):
             raise rate_limited(state.settings.rate_limit, spec.api_id)

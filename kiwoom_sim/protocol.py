@@ -130,6 +130,19 @@ def token_invalid() -> KiwoomError:
     return auth_error(8005, "Token이 유효하지 않습니다")
 
 
+# The refusals of a token (PROTOCOL.md 1.5) besides 8005, as `tokens/refuse` can make the simulator answer.
+TOKEN_REFUSALS = {
+    8005: "Token이 유효하지 않습니다",
+    8010: "Token을 발급받은 IP와 서비스를 요청한 IP가 동일하지 않습니다",
+    8040: "단말기 인증에 실패했습니다",
+    8103: "토큰 인증 또는 단말기인증에 실패했습니다",
+}
+
+
+def token_refused(code: int) -> KiwoomError:
+    return auth_error(code, TOKEN_REFUSALS[code])
+
+
 def unknown_stock(code: str) -> KiwoomError:
     return service_error(1902, f"종목 정보가 없습니다. 입력한 종목코드 값을 확인바랍니다. 종목코드={code}")
 

@@ -94,6 +94,10 @@ class SimControl:
     def expire_tokens(self) -> dict[str, Any]:
         return self._call("POST", "tokens/expire")
 
+    def refuse_tokens(self, code: int) -> dict[str, Any]:
+        """Every live token is answered with `code` (8005, 8010, 8040 or 8103) from now on."""
+        return self._call("POST", "tokens/refuse", {"code": code})
+
     def inject_fault(
         self,
         kind: str,

@@ -20,6 +20,8 @@ class TokenStore:
     def __init__(self) -> None:
         self._by_value: dict[str, Token] = {}
         self._latest: dict[str, Token] = {}
+        # Tokens that Kiwoom now refuses with an auth code other than 8005 (`refuse_all`): value -> code.
+        self._refused: dict[str, int] = {}
 
     def issue(self, app_key: str, now: datetime, ttl: int, reissue_mode: str) -> Token:
         """A token for `app_key`.
@@ -58,6 +60,16 @@ class TokenStore:
             return False
         del self._by_value[value]
         return True
+
+    def refusal(self, value: str) -> int | None:
+        """The auth code with which a token refused by `refuse_all` is answered; None for any other."""
+        return self._refused.get(value)
+
+    def refuse_all(self, code: int) -> int:
+        """Kill every token, to be answered with `code` from now on (8010: the site's IP changed since they
+        were issued); tokens issued afterwards work. The number refused."""
+        self._refused.update(dict.fromkeys(self._by_value, code))
+        return self.expire_all()
 
     def expire_all(self) -> int:
         """Kill every token; the number killed."""

@@ -5,9 +5,9 @@ checking again once it holds the lock, so that concurrent callers anywhere cause
 
 - the request path (`token_get_valid`): a token that expires within KIWOOM_TOKEN_REFRESH_MARGIN is replaced
   before use;
-- an 8005 in the middle of a call (`kiwoom_call`, `kiwoom_calls`): the token is replaced only if the stored
-  one is still the refused one (another process may have replaced it already), and the call is tried once
-  more;
+- a refused token in the middle of a call (8005, or 8010/8103: `kiwoom_call`, `kiwoom_calls`): the token is
+  replaced only if the stored one is still the refused one (another process may have replaced it already),
+  and the call is tried once more;
 - the beat sweep (`token_refresh_claim_due`, then `token_refresh` in one Celery task per credential): tokens
   within KIWOOM_TOKEN_SWEEP_WINDOW of expiry are renewed before any request needs them.
 
@@ -212,7 +212,8 @@ def token_renew(*, credential: KiwoomCredential) -> str:
 
 
 def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
-    """Kiwoom refused `rejected` (8005): a token to try once more with, issued only if nobody has yet."""
+    """Kiwoom refused `rejected` (8005, 8010, 8103): a token to try once more with, issued only if nobody has
+    yet."""
     with token_lock(credential.pk):
         stored = _credential_reload(credential)
         if stored.access_token == rejected:
@@ -224,8 +225,9 @@ def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> s
 def kiwoom_call(*, credential: KiwoomCredential, operation: Callable[[kiwoom.KiwoomClient, str], T]) -> T:
     """Run `operation(client, token)` with a valid token, paced by the shared rate limiter.
 
-    On 8005 the token is renewed and the call tried once more; on an upstream 429 the credential's bucket
-    for that TR is slowed down and the call tried once more in a later slot. Kiwoom did not process a call
+    On 8005 (or 8010/8103, refusals of the token) the token is renewed and the call tried once more; on an
+    upstream 429 the credential's bucket for that TR is slowed down and the call tried once more in a later
+    slot. Kiwoom did not process a call
     it refused with either, so trying it again (even an order) is safe. When no slot is free within
     KIWOOM_RATE_LIMIT_WAIT, nothing is sent and `kiwoom_rate_limited` (429, Retry-After) is raised.
     """
@@ -256,7 +258,7 @@ def kiwoom_calls(
             retry_token = token
             results = []
             for operation, outcome in zip(operations, outcomes, strict=True):
-                if isinstance(outcome, kiwoom.KiwoomInvalidToken):
+                if _token_refused(outcome):
                     if retry_token == token:
                         retry_token = _token_replace_rejected(credential=credential, rejected=token)
                     outcome = _attempt(operation, client, retry_token)
@@ -278,6 +280,17 @@ def kiwoom_calls(
     except ratelimit.SlotUnavailable as exc:
         retry_after = max(1, math.ceil(exc.retry_after))
         raise KiwoomRateLimited(headers={"Retry-After": str(retry_after)}) from exc
+
+
+# Refusals of the token rather than the keys, which a token issued now, from here, may cure: 8010 (issued from
+# another IP) and 8103 (token or device check; Kiwoom's own helper issues anew on it), besides 8005.
+TOKEN_BOUND_DEVICE_CODES = frozenset({"8010", "8103"})
+
+
+def _token_refused(outcome: Any) -> bool:
+    if isinstance(outcome, kiwoom.KiwoomInvalidToken):
+        return True
+    return isinstance(outcome, kiwoom.KiwoomDeviceNotAllowed) and outcome.code in TOKEN_BOUND_DEVICE_CODES
 
 
 def _attempt(operation: Callable[[kiwoom.KiwoomClient, str], Any], client: kiwoom.KiwoomClient, token: str):

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ..clock import format_stamp, parse_stamp
 from ..faults import FAULT_KINDS
+from ..protocol import TOKEN_REFUSALS
 from ..state import STATE, AccountSpec, SimState
 
 ControlHandler = Callable[[SimState, web.Request, dict[str, Any]], Any]
@@ -163,6 +164,13 @@ def expire_tokens(state: SimState, request: web.Request, body: dict[str, Any]) -
     return {"expired": state.tokens.expire_all()}
 
 
+def refuse_tokens(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    code = body.get("code")
+    if code not in TOKEN_REFUSALS or isinstance(code, bool):
+        raise ControlError(f"code must be one of {', '.join(map(str, TOKEN_REFUSALS))}")
+    return {"refused": state.tokens.refuse_all(code)}
+
+
 def add_fault(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind")
     if kind not in FAULT_KINDS:
@@ -255,6 +263,7 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/_sim/clock", clock),
         ("POST", "/_sim/clock", clock),
         ("POST", "/_sim/tokens/expire", expire_tokens),
+        ("POST", "/_sim/tokens/refuse", refuse_tokens),
         ("POST", "/_sim/faults", add_fault),
         ("GET", "/_sim/faults", list_faults),
         ("POST", "/_sim/faults/clear", clear_faults),

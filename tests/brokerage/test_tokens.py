@@ -10,7 +10,12 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from brokerage.errors import KiwoomNotConnected, KiwoomRateLimited, KiwoomUnavailable
+from brokerage.errors import (
+    KiwoomDeviceNotAllowed,
+    KiwoomNotConnected,
+    KiwoomRateLimited,
+    KiwoomUnavailable,
+)
 from brokerage.models import KiwoomCredential
 from brokerage.models.credentials import SAME_TOKEN_RETRY_DELAY
 from brokerage.services import credential_connect, credential_disconnect, tokens
@@ -131,6 +136,60 @@ class TestRejectedMidRequest:
         assert au10001_count(kiwoom, credential) == 1
         assert kiwoom.control.stats()["calls"]["kt00001"] == 2
         assert KiwoomCredential.objects.get(pk=credential.pk).access_token not in ("", old_token)
+
+    @pytest.mark.parametrize("code", [8010, 8103])
+    def test_a_token_refused_for_where_it_was_issued_is_issued_anew_once(self, kiwoom, code):
+        """8010 (issued from another IP) and 8103 (token or device check) refuse the token, not the keys."""
+        credential = connect()
+        old_token = credential.access_token
+        kiwoom.control.refuse_tokens(code)
+        kiwoom.control.reset_stats()
+
+        deposit = kiwoom_call(
+            credential=credential, operation=lambda client, token: client.get_deposit(token)
+        )
+
+        assert deposit.deposit > 0
+        assert au10001_count(kiwoom, credential) == 1
+        assert kiwoom.control.stats()["calls"]["kt00001"] == 2
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        assert stored.status == "active"
+        assert stored.access_token not in ("", old_token)
+
+    def test_a_token_refused_again_once_renewed_blocks_the_credential(self, kiwoom, settings):
+        credential = connect()
+        settings.KIWOOM_MOCK_BASE_URL = KIWOOM_HOST
+        refused = {
+            "return_code": 3,
+            "return_msg": "인증에 실패했습니다[8103:토큰 인증 또는 단말기인증에 실패했습니다]",
+        }
+        issued = {
+            "return_code": 0,
+            "return_msg": "",
+            "token": "N" * 86,
+            "token_type": "bearer",
+            "expires_dt": "20991231235959",
+        }
+
+        with responses.RequestsMock() as kiwoom_host:
+            deposits = kiwoom_host.post(f"{KIWOOM_HOST}/api/dostk/acnt", json=refused)
+            issues = kiwoom_host.post(f"{KIWOOM_HOST}/oauth2/token", json=issued)
+            with pytest.raises(KiwoomDeviceNotAllowed):
+                kiwoom_call(credential=credential, operation=lambda client, token: client.get_deposit(token))
+
+        assert (issues.call_count, deposits.call_count) == (1, 2)  # renewed once, tried once more, no loop
+        assert KiwoomCredential.objects.get(pk=credential.pk).status == "blocked"
+
+    def test_a_device_refusal_is_not_cured_by_a_new_token(self, kiwoom):
+        credential = connect()
+        kiwoom.control.refuse_tokens(8040)
+        kiwoom.control.reset_stats()
+
+        with pytest.raises(KiwoomDeviceNotAllowed):
+            kiwoom_call(credential=credential, operation=lambda client, token: client.get_deposit(token))
+
+        assert au10001_count(kiwoom, credential) == 0
+        assert KiwoomCredential.objects.get(pk=credential.pk).status == "blocked"
 
     def test_8005_after_the_user_disconnected_is_not_connected(self, kiwoom):
         credential = connect()

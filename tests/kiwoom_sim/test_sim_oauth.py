@@ -8,10 +8,12 @@ import socket
 import time
 from datetime import datetime, timedelta
 
+import pytest
+
 from kiwoom_sim.clock import KST
 from kiwoom_sim.config import SimConfig
 from kiwoom_sim.state import SimState
-from kiwoom_sim.testing import DEMO_APP_KEY, DEMO_SECRET, running_simulator
+from kiwoom_sim.testing import DEMO_APP_KEY, DEMO_SECRET, SimControlError, running_simulator
 from kiwoom_sim.tokens import TokenStore
 
 from .conftest import START, Kiwoom
@@ -131,6 +133,25 @@ class TestExpiryAndRevoke:
 
         assert sim.tr("kt00018", BALANCE, token).json() == INVALID_TOKEN
         assert sim.tr("kt00018", BALANCE, other).json() == INVALID_TOKEN
+
+    @pytest.mark.parametrize("code", [8010, 8040, 8103])
+    def test_refused_tokens_get_their_auth_code_and_a_new_token_works(self, sim, token, code):
+        sim.control.refuse_tokens(code)
+
+        refused = sim.tr("kt00018", BALANCE, token)
+        fresh = sim.token(DEMO_APP_KEY, DEMO_SECRET)
+
+        assert refused.status_code == 200
+        assert refused.json()["return_code"] == 3
+        assert f"[{code}:" in refused.json()["return_msg"]
+        assert fresh != token
+        assert sim.tr("kt00018", BALANCE, fresh).json()["return_code"] == 0
+
+    def test_only_known_refusal_codes_are_taken(self, sim):
+        with pytest.raises(SimControlError) as refused:
+            sim.control.refuse_tokens(8001)
+
+        assert refused.value.status == 400
 
     def test_revoke_then_8005(self, sim, token, examples):
         response = revoke(sim, token)
