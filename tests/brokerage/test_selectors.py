@@ -1,10 +1,17 @@
 """Selectors: reads scoped to a user."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
+from django.utils import timezone
 
 from brokerage import selectors
 from brokerage.errors import KiwoomNotConnected
+from brokerage.models import OrderStatus
 from tests.factories import KiwoomCredentialFactory, OrderFactory, UserFactory
+
+KST = ZoneInfo("Asia/Seoul")
 
 
 @pytest.mark.django_db
@@ -46,3 +53,56 @@ class TestCredentials:
 
         assert used.idempotency_key_used is True
         assert other.idempotency_key_used is False
+
+
+@pytest.mark.django_db
+class TestOrdersAreTheUsersOwn:
+    """Two users with look-alike orders (each account numbers its orders from 0000001): every read sees only
+    the asking user's."""
+
+    @pytest.fixture
+    def mine_and_theirs(self):
+        mine = OrderFactory(status=OrderStatus.ACCEPTED, kiwoom_order_number="0000001", idempotency_key="k")
+        theirs = OrderFactory(status=OrderStatus.ACCEPTED, kiwoom_order_number="0000001", idempotency_key="k")
+        return mine, theirs
+
+    def test_the_ledger_and_one_entry(self, mine_and_theirs):
+        mine, theirs = mine_and_theirs
+
+        assert list(selectors.order_list(user=mine.user)) == [mine]
+        assert selectors.order_get(user=mine.user, order_id=theirs.pk) is None
+        assert selectors.order_get(user=mine.user, order_id=mine.pk) == mine
+
+    def test_an_idempotency_key(self, mine_and_theirs):
+        mine, theirs = mine_and_theirs
+
+        assert selectors.order_find_by_idempotency_key(user=mine.user, key="k").pk == mine.pk
+        assert selectors.order_find_by_idempotency_key(user=theirs.user, key="k").pk == theirs.pk
+
+    def test_what_a_sync_works_on(self, mine_and_theirs):
+        mine, _theirs = mine_and_theirs
+
+        assert list(selectors.orders_to_sync(user=mine.user)) == [mine]
+
+    def test_kiwoom_order_numbers(self, mine_and_theirs):
+        mine, theirs = mine_and_theirs
+        day = timezone.localdate(mine.created_at, KST)
+        theirs_only = OrderFactory(credential=theirs.credential, kiwoom_order_number="0000002")
+
+        assert selectors.order_numbers_claimed(user=mine.user, mode=mine.mode, day=day) == {"0000001"}
+        ids = selectors.order_ids_by_number(
+            user=mine.user, mode=mine.mode, numbers={"0000001", theirs_only.kiwoom_order_number}, day=day
+        )
+        assert ids == {"0000001": mine.pk}
+
+    def test_an_attempt_in_flight(self):
+        theirs = OrderFactory(status=OrderStatus.PENDING)
+        since = theirs.created_at - timedelta(seconds=1)
+        me = KiwoomCredentialFactory().user
+
+        assert not selectors.order_has_fresh_attempt(
+            user=me, stock_code=theirs.stock_code, side="buy", since=since
+        )
+        assert selectors.order_has_fresh_attempt(
+            user=theirs.user, stock_code=theirs.stock_code, side="buy", since=since
+        )
