@@ -1,4 +1,8 @@
-"""Settings shared by every environment; the environment is read here, once, through django-environ."""
+"""Settings shared by every environment, read from the environment through django-environ.
+
+The secrets (`DJANGO_SECRET_KEY`, `FIELD_ENCRYPTION_SALTS`) are read by each environment's module: production
+gives them no default, local and test give development-only ones.
+"""
 
 from datetime import timedelta
 from pathlib import Path
@@ -9,10 +13,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Opt-in, as in cookiecutter-django: a .env copied from .env.example (production values) must not reach the
+# development or test settings unasked.
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------------------------------------
-SECRET_KEY = env("DJANGO_SECRET_KEY")
 # Old secret keys stay here while credentials are re-encrypted (see README, "Rotating the encryption key").
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -89,11 +95,16 @@ else:
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Encrypted fields (django-fernet-encrypted-fields) ----------------------------------------------------
-# Keys are derived from SECRET_KEY (+ fallbacks) and each salt; the first salt encrypts, all of them decrypt.
-SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS")
-if not SALT_KEY or not all(SALT_KEY):
-    # Refused here, not at the first connect: no key could be encrypted, and the user would see a 500.
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS must name at least one salt, and no empty one")
+# Keys are derived from SECRET_KEY (+ fallbacks) and each salt (SALT_KEY, set by each environment's module
+# through `encryption_salts`); the first salt encrypts, all of them decrypt.
+
+
+def encryption_salts(salts: list[str]) -> list[str]:
+    """FIELD_ENCRYPTION_SALTS as SALT_KEY; refused at start when empty, not at the first connect (a 500)."""
+    if not salts or not all(salts):
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS must name at least one salt, and no empty one")
+    return salts
+
 
 # --- Auth -------------------------------------------------------------------------------------------------
 # django-axes first: after AXES_FAILURE_LIMIT wrong passwords for one username from one IP, that pair is

@@ -1,15 +1,15 @@
 """Development and demo settings: embedded defaults (SQLite, a process-local cache, a filesystem broker)."""
 
-import os
-
-# Development-only fallbacks, set before the environment is read; production.py has none of these.
-os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
-os.environ.setdefault("FIELD_ENCRYPTION_SALTS", "local-development-salt")
-os.environ.setdefault("KIWOOM_MOCK_BASE_URL", "http://127.0.0.1:8700")
-
 from .base import *  # noqa: F403
+from .base import encryption_salts, env
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)  # noqa: F405
+# Development-only defaults; production.py has none of these.
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY", default="django-insecure-local-development-key-do-not-use-in-production"
+)
+SALT_KEY = encryption_salts(env.list("FIELD_ENCRYPTION_SALTS", default=["local-development-salt"]))
+KIWOOM_MOCK_BASE_URL = env("KIWOOM_MOCK_BASE_URL", default="http://127.0.0.1:8700")  # the simulator
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 # Serve static files straight from the apps and static/ (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True

@@ -1,8 +1,10 @@
 """Production settings: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import encryption_salts, env
 
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+SALT_KEY = encryption_salts(env.list("FIELD_ENCRYPTION_SALTS"))
 DEBUG = False
 # Only behind a TLS proxy that sets the headers itself: otherwise any client could claim HTTPS, or an IP
 # address of its choosing to the throttles and the login lockout.

@@ -1,11 +1,10 @@
 """Test settings: the machine's PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set (as in CI)."""
 
-import os
-
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
-os.environ.setdefault("FIELD_ENCRYPTION_SALTS", "test-salt")
-
 from .base import *  # noqa: F403
+from .base import encryption_salts, env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-secret-key-not-for-production-0123456789abcdef")
+SALT_KEY = encryption_salts(env.list("FIELD_ENCRYPTION_SALTS", default=["test-salt"]))
 
 # Fast hashing: password security is not what these tests are about.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
