@@ -45,6 +45,19 @@ class TestOrdersSyncAll:
         assert count == 1
         assert queued == [user.pk]
 
+    def test_queues_the_syncs_only_once_its_transaction_commits(
+        self, connected_api, user, kiwoom, queued, django_capture_on_commit_callbacks
+    ):
+        limit_buy(connected_api, 1, 60_000)
+
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            tasks.orders_sync_all()
+            assert queued == []  # a worker must not look before the settled attempts are committed
+
+        assert len(callbacks) == 1
+        callbacks[0]()
+        assert queued == [user.pk]
+
     def test_settles_attempts_abandoned_by_a_dead_process(
         self, user, queued, django_capture_on_commit_callbacks
     ):
