@@ -199,8 +199,17 @@ class TestCache:
 
         assert upstream_calls(kiwoom)["kt00018"] == 1
 
-    def test_invalidating_a_user_without_a_cached_balance_is_harmless(self, db):
-        balance_cache_invalidate(user_id=123_456_789)
+    def test_invalidating_one_users_balance_leaves_the_others_cached(self, kiwoom):
+        mine, theirs = connect(), connect()
+        account_balance_fetch(user=mine)
+        account_balance_fetch(user=theirs)
+        kiwoom.control.reset_stats()
+
+        balance_cache_invalidate(user_id=mine.pk)
+        account_balance_fetch(user=mine)
+        account_balance_fetch(user=theirs)
+
+        assert upstream_calls(kiwoom)["kt00018"] == 1
 
     def test_coalescing_off_fetches_every_time(self, kiwoom, settings):
         settings.KIWOOM_BALANCE_COALESCING = False
