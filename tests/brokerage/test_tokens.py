@@ -331,6 +331,29 @@ class TestRefusals:
         assert token_refresh_due() == []
 
     @responses.activate
+    @pytest.mark.parametrize(
+        ("code", "text"),
+        [
+            ("8002", "App Key와 Secret Key 검증에 실패했습니다"),
+            ("8030", "투자구분(실전/모의)이 달라서 Appkey를 사용할수가 없습니다"),  # real keys on mock, say
+        ],
+    )
+    def test_keys_refused_for_what_they_are_mark_the_credential_invalid(self, db, settings, code, text):
+        settings.KIWOOM_MOCK_BASE_URL = KIWOOM_HOST
+        responses.post(
+            f"{KIWOOM_HOST}/oauth2/token",
+            json={"return_code": 3, "return_msg": f"인증에 실패했습니다[{code}:{text}]"},
+        )
+        credential = KiwoomCredentialFactory(token_expires_at=timezone.now() + timedelta(minutes=5))
+
+        result = token_refresh(credential_id=credential.pk)
+
+        assert result.outcome == "invalid_keys"
+        stored = KiwoomCredential.objects.get(pk=credential.pk)
+        assert (stored.status, stored.last_error_code) == ("invalid", code)
+        assert token_refresh_due() == []
+
+    @responses.activate
     def test_a_refused_ip_blocks_the_credential_and_explains_why(self, db, settings):
         settings.KIWOOM_MOCK_BASE_URL = KIWOOM_HOST
         responses.post(
