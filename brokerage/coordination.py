@@ -84,9 +84,13 @@ def lock_if_free(name: str, *, ttl: float = 30.0) -> Iterator[bool]:
             release()
 
 
+# How long a caller waits for another process's token issue: several au10001 round trips, with retries.
+CREDENTIAL_LOCK_WAIT = 15.0
+
+
 def credential_lock(credential_id: int) -> AbstractContextManager[None]:
     """The lock under which a credential's token is issued, refreshed or revoked."""
-    return named_lock(f"credential:{credential_id}:token")
+    return named_lock(f"credential:{credential_id}:token", wait=CREDENTIAL_LOCK_WAIT)
 
 
 _local_claims: dict[str, float] = {}

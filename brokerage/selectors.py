@@ -28,7 +28,7 @@ def credential_find(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential | 
 
 def credential_get_connected(*, user: User, mode: str = Mode.MOCK) -> KiwoomCredential:
     """The user's usable credential, or `kiwoom_not_connected`."""
-    return credential_require_connected(credential_find(user=user, mode=mode))
+    return credential_require_connected(credential=credential_find(user=user, mode=mode))
 
 
 def credential_find_for_order(
@@ -50,14 +50,14 @@ def credential_find_for_order(
         return None
 
 
-def credential_require_connected(credential: KiwoomCredential | None) -> KiwoomCredential:
+def credential_require_connected(*, credential: KiwoomCredential | None) -> KiwoomCredential:
     """The credential if it is usable, or `kiwoom_not_connected`."""
     if credential is None or credential.status == CredentialStatus.INVALID:
         raise KiwoomNotConnected()
     return credential
 
 
-def trading_profile_of(credential: KiwoomCredential) -> TradingProfile | None:
+def trading_profile_of(*, credential: KiwoomCredential) -> TradingProfile | None:
     """The profile of the credential's user (loaded along by `credential_find_for_order`), if any."""
     try:
         return credential.user.trading_profile

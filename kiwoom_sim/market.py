@@ -79,11 +79,6 @@ def tick_up(price: int) -> int:
     return price + tick_size(price)
 
 
-def tick_down(price: int) -> int:
-    # The step below a band boundary uses the smaller tick of the lower band (2,000 -> 1,999).
-    return price - tick_size(price - 1)
-
-
 def floor_to_tick(value: int) -> int:
     tick = tick_size(value)
     return value // tick * tick

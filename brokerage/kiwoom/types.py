@@ -9,7 +9,7 @@ codes are the plain six characters (`005930`), with the `A`/`J`/`Q` prefix of ac
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -103,11 +103,6 @@ class Token:
     def __repr__(self) -> str:
         expires = self.expires_at.isoformat()
         return f"Token(token=<redacted>, token_type={self.token_type!r}, expires_at={expires})"
-
-    def expires_within(self, margin: timedelta, *, now: datetime | None = None) -> bool:
-        """True when the token is expired or expires within `margin` of `now` (default: the current time)."""
-        current = now if now is not None else datetime.now(UTC)
-        return self.expires_at - margin <= current
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ from accounts.models import User
 from stocklab.errors import ApplicationError, error_payload
 
 from .. import guardrails, kiwoom, selectors
+from ..coordination import CREDENTIAL_LOCK_WAIT
 from ..errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable, OrderChangeUnresolved
 from ..models import KiwoomCredential, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES, Exchange
@@ -68,8 +69,6 @@ from .tokens import kiwoom_call
 # Quotes (ka10001) for the guardrails are reused this long.
 STOCK_INFO_SECONDS = 5
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
-# How long `credential_lock` (coordination.named_lock's default) waits for another process's token renewal.
-TOKEN_LOCK_WAIT = 15.0
 # A token good for this much longer than KIWOOM_TOKEN_REFRESH_MARGIN is used as it is (tokens.token_get_valid
 # renews only within the margin), so nothing is sent between writing the entry and its request: the entry is
 # written as sent.
@@ -147,7 +146,7 @@ def pending_timeout() -> timedelta:
     8005 or an upstream 429.
     """
     request = settings.KIWOOM_CONNECT_TIMEOUT + settings.KIWOOM_READ_TIMEOUT
-    once = TOKEN_LOCK_WAIT + request + settings.KIWOOM_RATE_LIMIT_WAIT + request
+    once = CREDENTIAL_LOCK_WAIT + request + settings.KIWOOM_RATE_LIMIT_WAIT + request
     return timedelta(seconds=2 * once + 5)
 
 
@@ -278,7 +277,7 @@ def order_place(
     """Check the guardrails, write the order to the ledger, then send it to Kiwoom once (kt10000/kt10001)."""
     credential = _credential_for_order(user=user, mode=mode, idempotency=idempotency)
     guardrails.check_real_trading_allowed(mode=mode)
-    credential = selectors.credential_require_connected(credential)
+    credential = selectors.credential_require_connected(credential=credential)
     proposal = guardrails.OrderProposal(
         mode=mode,
         exchange=exchange,
@@ -320,7 +319,7 @@ def order_place(
         ),
     )
     order_record(
-        order,
+        order=order,
         idempotency=idempotency,
         status=OrderStatus.ACCEPTED,
         kiwoom_order_number=ack.order_number,
@@ -348,7 +347,7 @@ def order_modify(
         raise OrderNotModifiable()
     _require_within_remainder(order, quantity)
     guardrails.check_real_trading_allowed(mode=order.mode)
-    credential = selectors.credential_require_connected(credential)
+    credential = selectors.credential_require_connected(credential=credential)
     moved = quantity or order.remaining_quantity
     proposal = guardrails.OrderProposal(
         mode=order.mode,
@@ -379,7 +378,7 @@ def order_modify(
         ),
     )
     order_child_accept(
-        child,
+        child=child,
         order_number=ack.order_number,
         quantity=ack.quantity,
         message=ack.message,
@@ -399,7 +398,7 @@ def order_cancel(
     credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
     _require_changeable(order)
     _require_within_remainder(order, quantity)
-    credential = selectors.credential_require_connected(credential)
+    credential = selectors.credential_require_connected(credential=credential)
     child = _order_reserve(
         _child_of(
             order,
@@ -424,7 +423,7 @@ def order_cancel(
         ),
     )
     order_child_accept(
-        child,
+        child=child,
         order_number=ack.order_number,
         quantity=ack.quantity,
         message=ack.message,
@@ -437,7 +436,7 @@ def _check_guardrails(
     *, credential: KiwoomCredential, proposal: guardrails.OrderProposal, confirm: bool
 ) -> kiwoom.StockInfo:
     """The plain rules first (no Kiwoom call), then the quote and the rules that need it."""
-    profile = selectors.trading_profile_of(credential)
+    profile = selectors.trading_profile_of(credential=credential)
     guardrails.check_real_trading(mode=proposal.mode, profile=profile, confirm=confirm)
     limits = guardrails.OrderLimits.for_profile(profile)
     guardrails.check_order(proposal, limits=limits)
@@ -577,7 +576,7 @@ def _order_send(
         # Not a Kiwoom answer: if the request went out, reconcile; never resend.
         sent = sends > 0
         order_record(
-            order,
+            order=order,
             status=OrderStatus.UNRESOLVED if sent else OrderStatus.NOT_PLACED,
             kiwoom_message=_("Interrupted while sending.") if sent else _("Interrupted before sending."),
             **({} if sent else _NOT_PLACED_FIELDS),
@@ -609,7 +608,7 @@ def _order_record_failure(
     error.extra.update(order_id=order.pk, order_status=order_status)
     not_placed = order_status == OrderStatus.NOT_PLACED
     order_record(
-        order,
+        order=order,
         idempotency=None if not_placed else idempotency,
         failure=error,
         status=order_status,
@@ -640,8 +639,8 @@ def _failure_status(error: KiwoomApiError, *, sent: bool) -> str:
 
 
 def order_record(
-    order: Order,
     *,
+    order: Order,
     idempotency: IdempotencyClaim | None = None,
     failure: ApplicationError | None = None,
     **fields: Any,
@@ -662,8 +661,8 @@ def order_record(
 
 
 def order_child_accept(
-    child: Order,
     *,
+    child: Order,
     order_number: str,
     quantity: int | None,
     message: str,
@@ -691,7 +690,7 @@ def order_child_accept(
         parent.save(update_fields=["modified_quantity", "cancelled_quantity", "status", "updated_at"])
         child.parent = parent
         order_record(
-            child,
+            order=child,
             idempotency=idempotency,
             status=OrderStatus.ACCEPTED,
             kiwoom_order_number=order_number,

@@ -280,7 +280,7 @@ def _reconcile(user: User, mode: str, unresolved: list[Order], book: _Book, now:
             and not any(_plausible(order, candidate) for candidate in free)
         ):
             order_record(
-                order,
+                order=order,
                 status=OrderStatus.NOT_PLACED,
                 kiwoom_message=_("Not found among the day's orders at Kiwoom: it was not placed. (%(was)s)")
                 % {"was": order.kiwoom_message},
@@ -359,10 +359,10 @@ def _order_found(order: Order, match: _Placed) -> None:
     }
     if order.kind == OrderKind.NEW:
         order_record(
-            order, status=OrderStatus.ACCEPTED, kiwoom_order_number=match.number, kiwoom_message=note
+            order=order, status=OrderStatus.ACCEPTED, kiwoom_order_number=match.number, kiwoom_message=note
         )
     else:
-        order_child_accept(order, order_number=match.number, quantity=match.quantity, message=note)
+        order_child_accept(child=order, order_number=match.number, quantity=match.quantity, message=note)
 
 
 # --- Applying what Kiwoom shows -----------------------------------------------------------------------------

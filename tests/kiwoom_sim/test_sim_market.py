@@ -16,7 +16,6 @@ from kiwoom_sim.market import (
     floor_to_tick,
     on_tick_grid,
     price_limits,
-    tick_down,
     tick_size,
     tick_up,
 )
@@ -54,9 +53,7 @@ class TestTicks:
         assert on_tick_grid(price)
 
     def test_steps_across_band_boundaries(self):
-        assert tick_up(1_999) == 2_000 and tick_down(2_000) == 1_999
-        assert tick_up(4_995) == 5_000 and tick_down(5_000) == 4_995
-        assert tick_up(199_900) == 200_000 and tick_down(200_000) == 199_900
+        assert tick_up(1_999) == 2_000 and tick_up(4_995) == 5_000 and tick_up(199_900) == 200_000
         assert not on_tick_grid(70_050) and not on_tick_grid(2_001) and not on_tick_grid(0)
 
     def test_rounding_to_the_grid(self):

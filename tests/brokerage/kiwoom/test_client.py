@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -91,20 +91,6 @@ def test_expires_dt_is_read_as_korea_time_under_any_host_time_zone(client, serve
     serve("/oauth2/token", {**examples["au10001"]["response"]["body"], "expires_dt": "20241107083713"})
     token = client.issue_token(app_key=APP_KEY, app_secret=APP_SECRET)
     assert token.expires_at == datetime(2024, 11, 6, 23, 37, 13, tzinfo=UTC)
-
-
-def test_token_expires_within_compares_against_the_utc_expiry(client, serve, examples):
-    serve("/oauth2/token", {**examples["au10001"]["response"]["body"], "expires_dt": "20250716093000"})
-    token = client.issue_token(app_key=APP_KEY, app_secret=APP_SECRET)
-    ten_minutes = timedelta(minutes=10)
-    assert not token.expires_within(ten_minutes, now=datetime(2025, 7, 16, 0, 19, 59, tzinfo=UTC))
-    assert token.expires_within(ten_minutes, now=datetime(2025, 7, 16, 0, 20, tzinfo=UTC))
-
-
-@pytest.mark.parametrize("token_type", ["bearer", "Bearer", "BEARER"])
-def test_token_type_is_compared_case_insensitively(client, serve, examples, token_type):
-    serve("/oauth2/token", {**examples["au10001"]["response"]["body"], "token_type": token_type})
-    assert client.issue_token(app_key=APP_KEY, app_secret=APP_SECRET).token_type == token_type
 
 
 def test_a_token_type_other_than_bearer_is_unusable(client, serve, examples):
