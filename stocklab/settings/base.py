@@ -212,7 +212,8 @@ ORDER_RECONCILE_INTERVAL = env.int("ORDER_RECONCILE_INTERVAL", default=60)
 
 # --- Celery -----------------------------------------------------------------------------------------------
 # Without Redis (embedded defaults) the filesystem transport lets a separate worker and beat run serverless.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# Empty counts as unset: Celery would read an empty URL as amqp://localhost (.env.example leaves it empty).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if (REDIS_URL or not CELERY_BROKER_URL.startswith("filesystem"))

@@ -1,5 +1,7 @@
 """Production settings: every secret comes from the environment, with no default."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import encryption_salts, env
 
@@ -26,3 +28,7 @@ STORAGES = {
 
 # Production names its database explicitly: no SQLite fallback.
 DATABASES["default"].update(env.db("DATABASE_URL"))  # noqa: F405
+# Token locks, rate limits, the balance cache and the login lockout are shared by every process through
+# Redis: without it, each gunicorn worker and Celery process would keep its own.
+if not REDIS_URL:  # noqa: F405
+    raise ImproperlyConfigured("REDIS_URL is required in production (see .env.example)")

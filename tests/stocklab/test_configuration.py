@@ -1,5 +1,6 @@
 """Configuration stays consistent: settings, .env.example and docker-compose.yml name the same variables."""
 
+import json
 import os
 import re
 import subprocess
@@ -99,15 +100,23 @@ def test_a_dot_env_file_is_read_only_when_asked_for(settings_module, opt_in, rea
     assert int(result.stdout) == reads
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_SALTS", "DATABASE_URL"])
-def test_production_refuses_to_start_without_a_secret(missing):
-    env = {
+def production_env(**overrides: str) -> dict[str, str]:
+    return {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "stocklab.settings.production",
         "DJANGO_SECRET_KEY": "x" * 50,
         "FIELD_ENCRYPTION_SALTS": "salt",
         "DATABASE_URL": "postgres://stocklab@db:5432/stocklab",
+        "REDIS_URL": "redis://redis:6379/0",
+        **overrides,
     }
+
+
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_SALTS", "DATABASE_URL", "REDIS_URL"]
+)
+def test_production_refuses_to_start_without_a_secret_or_its_shared_services(missing):
+    env = production_env()
     del env[missing]
 
     result = subprocess.run(
@@ -120,17 +129,6 @@ def test_production_refuses_to_start_without_a_secret(missing):
 
     assert result.returncode != 0
     assert missing in result.stderr
-
-
-def production_env(**overrides: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "stocklab.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 50,
-        "FIELD_ENCRYPTION_SALTS": "salt",
-        "DATABASE_URL": "postgres://stocklab@db:5432/stocklab",
-        **overrides,
-    }
 
 
 @pytest.mark.parametrize("salts", ["", ","])
@@ -211,3 +209,35 @@ def test_a_django_warning_is_printed_once_in_development():
 
     assert result.returncode == 0, result.stderr
     assert result.stderr.count(" once") == 1, result.stderr
+
+
+def test_the_compose_file_with_env_example_runs_over_plain_http_with_redis_as_broker():
+    """What `cp .env.example .env && docker compose up` gives the app: .env, then compose's environment."""
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and line[0].isupper()
+    )
+    environment = {**example, **compose()["x-app"]["environment"]}
+    environment |= {
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "FIELD_ENCRYPTION_SALTS": "salt",
+        "PATH": os.environ["PATH"],
+    }
+    script = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(["
+        "s.CELERY_BROKER_URL, s.SECURE_SSL_REDIRECT, s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE,"
+        " s.SECURE_HSTS_SECONDS, s.ALLOWED_HOSTS]))"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    broker, redirect, proxy_header, secure_cookies, hsts, hosts = json.loads(result.stdout)
+    assert broker == "redis://redis:6379/0"  # not Celery's amqp://localhost, which an empty value means
+    # gunicorn is published on :8000 with no TLS proxy in front: nothing may redirect to https or trust
+    # X-Forwarded-* headers that any client can set.
+    assert (redirect, proxy_header, secure_cookies, hsts) == (False, None, False, 0)
+    assert "localhost" in hosts
