@@ -12,7 +12,7 @@ class OrderFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     side = serializers.ChoiceField(choices=OrderSide.choices, required=False)
     stock_code = serializers.RegexField(
-        r"^\d{6}$",
+        r"^[0-9]{6}$",
         required=False,
         error_messages={"invalid": _("A stock code is six digits, such as 005930.")},
     )

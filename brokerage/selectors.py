@@ -82,7 +82,7 @@ def order_list(
     orders = orders.filter(**{field: value for field, value in exact.items() if value})
     if date_from is not None:
         orders = orders.filter(created_at__gte=_kst_midnight(date_from))
-    if date_to is not None:
+    if date_to is not None and date_to < date.max:  # the last day there is bounds nothing
         orders = orders.filter(created_at__lt=_kst_midnight(date_to + timedelta(days=1)))
     return orders
 

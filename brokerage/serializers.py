@@ -21,7 +21,7 @@ class WholeNumberField(serializers.IntegerField):
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not (
-            isinstance(data, int) or (isinstance(data, str) and re.fullmatch(r"\s*\d{1,15}\s*", data))
+            isinstance(data, int) or (isinstance(data, str) and re.fullmatch(r"\s*[0-9]{1,15}\s*", data))
         ):
             self.fail("invalid")
         return super().to_internal_value(int(data))
@@ -134,7 +134,7 @@ TRADE_TYPE_CHOICES = [(t.value, t.label) for t in kiwoom.TradeType]
 
 class OrderInputSerializer(serializers.Serializer):
     stock_code = serializers.RegexField(
-        r"^\d{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
+        r"^[0-9]{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
     )
     quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY)
     trade_type = serializers.ChoiceField(

@@ -77,6 +77,8 @@ class TestBadInput:
             ({"stock_code": "59300"}, "stock_code"),
             ({"stock_code": "A005930"}, "stock_code"),
             ({"stock_code": None}, "stock_code"),
+            ({"stock_code": "００５９３０"}, "stock_code"),  # digits, but not the ASCII ones Kiwoom reads
+            ({"stock_code": "٠٠٥٩٣٠"}, "stock_code"),
             ({"quantity": 0}, "quantity"),
             ({"quantity": -3}, "quantity"),
             ({"quantity": "-1"}, "quantity"),
@@ -84,6 +86,7 @@ class TestBadInput:
             ({"quantity": "ten"}, "quantity"),
             ({"quantity": True}, "quantity"),
             ({"quantity": 10**12}, "quantity"),
+            ({"quantity": "١٠"}, "quantity"),
             ({"trade_type": "1"}, "trade_type"),
             ({"trade_type": "00"}, "trade_type"),
             ({"trade_type": "0"}, "price"),  # a limit order needs a price
@@ -106,6 +109,13 @@ class TestBadInput:
         assert field in response.json()["errors"]
         assert kiwoom.control.stats()["calls"] == {"au10001": 1}  # connecting the keys, nothing since
         assert not Order.objects.filter(user=user).exists()
+
+    def test_json_nested_too_deep_to_read_is_a_clear_400(self, connected_api, kiwoom):
+        response = connected_api.generic("POST", BUY, "[" * 100_000, content_type="application/json")
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "malformed_request"
+        assert kiwoom.control.stats()["calls"] == {"au10001": 1}
 
     def test_broken_json_is_a_clear_400(self, connected_api, kiwoom):
         response = connected_api.generic("POST", BUY, "{not json", content_type="application/json")

@@ -83,12 +83,21 @@ class TestHistory:
         assert [o["id"] for o in recent] == [new]
         assert [o["id"] for o in earlier["results"]] == [old]
 
+    def test_the_last_possible_day_is_an_open_end(self, connected_api, kiwoom):
+        order = limit_buy(connected_api, 1, 60_000).json()
+
+        response = connected_api.get(f"{ORDERS}?date_to=9999-12-31")
+
+        assert response.status_code == 200
+        assert [o["id"] for o in response.json()["results"]] == [order["id"]]
+
     @pytest.mark.parametrize(
         "query, field",
         [
             ("status=lost", "status"),
             ("side=short", "side"),
             ("stock_code=5930", "stock_code"),
+            ("stock_code=%EF%BC%90%EF%BC%90%EF%BC%95%EF%BC%99%EF%BC%93%EF%BC%90", "stock_code"),  # full-width
             ("date_from=yesterday", "date_from"),
             ("date_from=2025-07-02&date_to=2025-07-01", "date_to"),
         ],
