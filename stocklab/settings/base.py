@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -190,6 +191,10 @@ SPECTACULAR_SETTINGS = {
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# The other-origin front end sends Idempotency-Key with orders, and reads Retry-After (429) and
+# Idempotent-Replayed (a repeated key's answer).
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed"]
 
 # --- Kiwoom -----------------------------------------------------------------------------------------------
 KIWOOM_MOCK_BASE_URL = env("KIWOOM_MOCK_BASE_URL", default="https://mockapi.kiwoom.com")

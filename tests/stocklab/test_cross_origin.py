@@ -26,3 +26,22 @@ def test_another_origin_gets_no_cors_header(api):
     response = api.get("/api/v1/kiwoom/credentials/status", HTTP_ORIGIN="http://evil.example")
 
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_the_front_end_may_send_an_idempotency_key(api):
+    response = api.options(
+        "/api/v1/kiwoom/order/buy",
+        HTTP_ORIGIN="http://localhost:3000",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type,idempotency-key",
+    )
+
+    allowed = {name.strip() for name in response["Access-Control-Allow-Headers"].lower().split(",")}
+    assert {"authorization", "content-type", "idempotency-key"} <= allowed
+
+
+def test_the_front_end_may_read_retry_after_and_whether_an_answer_was_replayed(api):
+    response = api.get("/api/v1/kiwoom/credentials/status", HTTP_ORIGIN="http://localhost:3000")
+
+    exposed = {name.strip() for name in response["Access-Control-Expose-Headers"].lower().split(",")}
+    assert {"retry-after", "idempotent-replayed"} <= exposed
