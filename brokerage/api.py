@@ -94,7 +94,13 @@ class CredentialViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[MODE],
-        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES},
+        responses={
+            200: CredentialStatusSerializer,
+            409: error(
+                "`credential_unreadable`: the stored keys can no longer be decrypted, reconnect them."
+            ),
+            **ERROR_RESPONSES,
+        },
         summary="Connection status",
     )
     def retrieve(self, request):
@@ -111,7 +117,13 @@ class CredentialViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[MODE],
-        responses={200: CredentialStatusSerializer, **ERROR_RESPONSES},
+        responses={
+            200: CredentialStatusSerializer,
+            409: error(
+                "`credential_unreadable`: the stored keys can no longer be decrypted, reconnect them."
+            ),
+            **ERROR_RESPONSES,
+        },
         summary="Connection status",
     )
     @action(detail=False, methods=["get"])

@@ -42,7 +42,7 @@ from accounts.models import User
 
 from .. import kiwoom, selectors
 from ..coordination import LockTimeout, named_lock
-from ..errors import KiwoomApiError
+from ..errors import CredentialUnreadable, KiwoomApiError
 from ..kiwoom.parsing import KST
 from ..models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES
@@ -76,7 +76,10 @@ def order_sync(*, user: User, force: bool = False) -> None:
         orders = [order for order in work if order.mode == mode]
         if not (force or _sync_due(user.pk, mode, orders)):
             continue
-        credential = selectors.credential_find(user=user, mode=mode)
+        try:
+            credential = selectors.credential_find(user=user, mode=mode)
+        except CredentialUnreadable:
+            credential = None  # after a botched key rotation: the user is told to reconnect elsewhere
         if credential is None or credential.status == CredentialStatus.INVALID:
             continue  # nothing to ask Kiwoom with; the orders wait for the keys to come back
         try:

@@ -10,6 +10,7 @@ from django.test import Client
 
 from brokerage.fields import DecryptionError
 from brokerage.models import KiwoomCredential
+from brokerage.tasks.orders import order_sync_user
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import KiwoomCredentialFactory
 
@@ -80,6 +81,25 @@ class TestUnreadableKeysThroughTheApi:
 
         assert response.status_code == 409  # a retry would not help: reconnecting does
         assert response.json()["code"] == "credential_unreadable"
+
+    def test_the_ledger_is_shown_as_it_stands(self, connected_api, user, settings):
+        order = connected_api.post(
+            "/api/v1/kiwoom/order/buy",
+            {"stock_code": "005930", "quantity": 1, "trade_type": "0", "price": 60_000},
+            format="json",
+        ).json()
+        _forget_derived_keys()
+        settings.SALT_KEY = ["a-different-salt"]
+        try:
+            ledger = connected_api.get("/api/v1/kiwoom/orders")
+            entry = connected_api.get(f"/api/v1/kiwoom/orders/{order['id']}")
+            order_sync_user(user.pk)  # the periodic sync passes over the user too
+        finally:
+            _forget_derived_keys()
+
+        assert ledger.status_code == 200
+        assert [o["id"] for o in ledger.json()["results"]] == [order["id"]]
+        assert (entry.status_code, entry.json()["status"]) == (200, "accepted")
 
     def test_disconnect_deletes_the_keys_it_cannot_read(self, unreadable, user):
         assert unreadable.delete("/api/v1/kiwoom/credentials").status_code == 204
