@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import ReturnDict
@@ -115,3 +116,21 @@ def _flatten(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return [m for v in value for m in _flatten(v)]
     return [value]
+
+
+# --- Errors Django answers before any API view runs (unknown URLs, oversized bodies, crashes) ---------------
+# Under /api/ they keep the vocabulary; the website's pages keep Django's own.
+
+
+def _api_or(page, code: str, detail: Any, status_code: int):
+    def handler(request, exception=None, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_payload(code=code, detail=detail), status=status_code)
+        return page(request, exception, **kwargs) if exception is not None else page(request, **kwargs)
+
+    return handler
+
+
+bad_request = _api_or(defaults.bad_request, "bad_request", _("The request could not be read."), 400)
+page_not_found = _api_or(defaults.page_not_found, "not_found", exceptions.NotFound.default_detail, 404)
+server_error = _api_or(defaults.server_error, "server_error", _("Something went wrong on our side."), 500)

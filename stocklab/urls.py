@@ -18,6 +18,10 @@ urlpatterns = [
     path("", include("brokerage.web_urls")),
 ]
 
+handler400 = "stocklab.errors.bad_request"
+handler404 = "stocklab.errors.page_not_found"
+handler500 = "stocklab.errors.server_error"
+
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 

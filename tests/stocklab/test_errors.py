@@ -1,6 +1,7 @@
 """The API's error vocabulary: what an ApplicationError keeps when it is cached and raised again, and how
 refused input comes back in the browsable API."""
 
+import json
 import pickle
 import re
 
@@ -63,3 +64,38 @@ class TestBrowsableApi:
         html = browser.get("/api/v1/kiwoom/order/buy", HTTP_ACCEPT="text/html").content.decode()
 
         assert re.search(r'<option value="3"\s+selected', html)
+
+
+@pytest.mark.django_db
+class TestErrorsBeforeAnyApiView:
+    """Unknown API paths and unreadable requests answer in the vocabulary; the website keeps its pages."""
+
+    def test_an_unknown_api_path_is_a_json_404(self):
+        response = Client().post("/api/v1/kiwoom/order/buyy", {}, content_type="application/json")
+
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+    def test_a_body_over_djangos_limit_is_a_json_400(self, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+        response = Client().post(
+            "/api/v1/auth/token", {"username": "x" * 2000, "password": "y"}, content_type="application/json"
+        )
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "bad_request"
+
+    def test_an_unknown_page_is_still_an_html_404(self):
+        response = Client().get("/no-such-page/")
+
+        assert response.status_code == 404
+        assert response["Content-Type"].startswith("text/html")
+
+    def test_a_crash_under_the_api_is_a_json_500(self, rf):
+        from stocklab.errors import server_error
+
+        response = server_error(rf.get("/api/v1/kiwoom/account/balance"))
+
+        assert response.status_code == 500
+        assert json.loads(response.content)["code"] == "server_error"
