@@ -1,14 +1,18 @@
 """Sign-up, log-in and log-out pages (session authentication); `services.user_create` makes accounts."""
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import FormView
 
 from stocklab.errors import InvalidInput
+from stocklab.throttling import AuthRateThrottle
 
 from . import services
 from .forms import LoginForm, SignupForm
@@ -22,6 +26,26 @@ class SignupView(FormView):
         if request.user.is_authenticated:
             return redirect("home")
         return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        # The API's sign-up limit, per client IP: the page is another door to the same thing.
+        throttle = AuthRateThrottle()
+        if not throttle.allow_request(request, self):
+            form = self.get_form()
+            wait = math.ceil(throttle.wait() or 1)
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many sign-ups from your network. Try again in %(seconds)d second.",
+                    "Too many sign-ups from your network. Try again in %(seconds)d seconds.",
+                    wait,
+                )
+                % {"seconds": wait},
+            )
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data

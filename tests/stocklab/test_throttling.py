@@ -1,9 +1,11 @@
 """Guessable doors are rate limited: passwords per client IP, Kiwoom keys per user (429 `throttled`)."""
 
 import pytest
+from django.test import Client
 
+from accounts.models import User
 from stocklab.throttling import AuthRateThrottle, KiwoomConnectRateThrottle
-from tests.conftest import DEMO_APP_KEY
+from tests.conftest import DEMO_APP_KEY, bearer_client
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +64,32 @@ def test_key_guessing_is_stopped_before_kiwoom_is_asked(user_api, kiwoom, monkey
     assert tries[2] == 429
     assert kiwoom.control.stats()["calls"]["au10001"] == 2
     assert user_api.get(f"{url}/status").status_code == 200  # the rest of the API is not throttled
+
+
+def test_a_signed_in_client_counts_against_the_same_limit(api, user, monkeypatch):
+    """A JWT of one account must not lift the limit on making more."""
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "1/min"})
+    signed_in = bearer_client(user)
+    body = {"username": "minji", "email": "minji@example.com", "password": "a-long-and-unusual-passphrase-42"}
+
+    assert signed_in.post("/api/v1/auth/signup", body, format="json").status_code == 201
+    refused = signed_in.post("/api/v1/auth/signup", {**body, "username": "jisoo"}, format="json")
+
+    assert refused.status_code == 429
+
+
+def test_the_sign_up_page_counts_against_the_same_limit(monkeypatch):
+    monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "1/min"})
+    form = {"username": "minji", "email": "minji@example.com"}
+    form |= {"password1": "a-long-and-unusual-passphrase-42", "password2": "a-long-and-unusual-passphrase-42"}
+
+    first = Client().post("/accounts/signup/", form)
+    second = Client().post("/accounts/signup/", {**form, "username": "jisoo"})
+
+    assert first.status_code == 302
+    assert second.status_code == 429
+    assert "jisoo" in second.content.decode()  # the form comes back filled in, with the reason
+    [reason] = second.context["form"].non_field_errors()
+    assert reason in second.content.decode()
+    assert int(second["Retry-After"]) > 0
+    assert not User.objects.filter(username="jisoo").exists()
