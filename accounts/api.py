@@ -13,7 +13,13 @@ from stocklab.schema import ERROR_RESPONSES, THROTTLED
 from stocklab.throttling import AuthRateThrottle
 
 from . import services
-from .serializers import LogoutSerializer, SignupSerializer, TokenRefreshSerializer, UserSerializer
+from .serializers import (
+    LogoutSerializer,
+    SignupSerializer,
+    TokenRefreshSerializer,
+    TokenVerifySerializer,
+    UserSerializer,
+)
 
 
 class AuthViewSet(viewsets.GenericViewSet):
@@ -58,7 +64,7 @@ class TokenViewSet(viewsets.GenericViewSet):
     serializers = {
         "create": jwt_serializers.TokenObtainPairSerializer,
         "refresh": TokenRefreshSerializer,
-        "verify": jwt_serializers.TokenVerifySerializer,
+        "verify": TokenVerifySerializer,
     }
 
     def get_serializer_class(self):
@@ -97,9 +103,7 @@ class TokenViewSet(viewsets.GenericViewSet):
     def refresh(self, request):
         return self._validated(request)
 
-    @extend_schema(
-        request=jwt_serializers.TokenVerifySerializer, responses={200: OpenApiResponse(), **ERROR_RESPONSES}
-    )
+    @extend_schema(request=TokenVerifySerializer, responses={200: OpenApiResponse(), **ERROR_RESPONSES})
     @action(detail=False, methods=["post"])
     def verify(self, request):
         return self._validated(request)

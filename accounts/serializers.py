@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import UntypedToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 User = get_user_model()
@@ -26,15 +27,28 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+def _require_current_user(token) -> None:
+    """The token's user still exists, is active, and has not changed the password since it was issued: what
+    every endpoint checks of an access token (CHECK_REVOKE_TOKEN)."""
+    user = User.objects.filter(**{api_settings.USER_ID_FIELD: token.get(api_settings.USER_ID_CLAIM)}).first()
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(_("User not found"), code="user_not_found")
+    if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+
+
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """simplejwt's rotating refresh, refusing the token of a deleted user or of a password changed since."""
 
     def validate(self, attrs):
-        refresh = self.token_class(attrs["refresh"])
-        user_id = refresh.get(api_settings.USER_ID_CLAIM)
-        user = User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
-        if user is None:
-            raise AuthenticationFailed(_("User not found"), code="user_not_found")
-        if refresh.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-            raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+        _require_current_user(self.token_class(attrs["refresh"]))
         return super().validate(attrs)
+
+
+class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+    """simplejwt's verify (signature, expiry, blacklist), saying no where every other endpoint would."""
+
+    def validate(self, attrs):
+        validated = super().validate(attrs)
+        _require_current_user(UntypedToken(attrs["token"]))
+        return validated

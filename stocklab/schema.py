@@ -25,6 +25,9 @@ def error(description: str) -> OpenApiResponse:
 
 ERROR_RESPONSES = {
     400: error("`invalid_input` (with per-field `errors`) or `malformed_request`."),
-    401: error("`not_authenticated` or `token_not_valid`; carries `WWW-Authenticate: Bearer`."),
+    401: error(
+        "`not_authenticated`, `token_not_valid`, or `authentication_failed` (a wrong password, or a token "
+        "whose user is gone or has changed the password since); carries `WWW-Authenticate: Bearer`."
+    ),
 }
 THROTTLED = {429: error("`throttled`: too many attempts from you; see `Retry-After`.")}

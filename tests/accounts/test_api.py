@@ -100,6 +100,25 @@ class TestTokens:
         forged = api.post("/api/v1/auth/token/verify", {"token": access[:-3] + "abc"}, format="json")
         assert forged.status_code == 401
 
+    @pytest.mark.parametrize("kind", ["access", "refresh"])
+    def test_verify_refuses_a_token_the_rest_of_the_api_refuses(self, api, user, kind):
+        token = obtain(api, user.username).json()[kind]
+        user.set_password("a-brand-new-passphrase-77")
+        user.save()
+
+        response = api.post("/api/v1/auth/token/verify", {"token": token}, format="json")
+
+        assert response.status_code == 401
+        assert response.json()["code"] == "authentication_failed"
+
+    def test_verify_refuses_the_token_of_a_user_who_is_gone(self, api, user):
+        access = obtain(api, user.username).json()["access"]
+        user.delete()
+
+        response = api.post("/api/v1/auth/token/verify", {"token": access}, format="json")
+
+        assert response.status_code == 401
+
 
 class TestLogoutAndMe:
     def test_logout_blacklists_the_refresh_token(self, api, user):
