@@ -179,7 +179,8 @@ ORDER_CHANGE_ERRORS = {
         "`order_not_open` (only accepted or partially filled orders change), `order_not_modifiable`, "
         "`order_change_unresolved` (an earlier modification or cancellation of the order, `change_id`, is "
         "`pending` or `unresolved`: it may have reached Kiwoom and is being reconciled, so nothing is sent "
-        "until it is settled), `kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
+        "until it is settled), `order_placed_with_other_keys` (the user has since connected other keys: "
+        "another account), `kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
     ),
     422: error(
         "`order_quantity_over_remainder`, a guardrail on the new terms (`order_price_off_tick`, "

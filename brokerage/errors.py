@@ -32,6 +32,18 @@ class RealTradingDisabled(ApplicationError):
     default_detail = _("Real trading is not enabled on this site.")
 
 
+class OrderPlacedWithOtherKeys(ApplicationError):
+    """A change of an order placed with Kiwoom keys the user has since replaced: through the new keys it would
+    reach another account, where the same order number can name another order."""
+
+    code = "order_placed_with_other_keys"
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _(
+        "This order was placed with Kiwoom keys you have since replaced, so StockLab cannot change it. "
+        "Change it in Kiwoom's own app, or connect those keys again."
+    )
+
+
 class OrderChangeUnresolved(ApplicationError):
     """A modification or cancellation while an earlier one of the same order has no known outcome: another
     could change the order twice, so nothing is resent after an ambiguous failure."""

@@ -111,18 +111,22 @@ def orders_to_sync(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(_TO_SYNC, user=user).select_related("parent").order_by("created_at", "id")
 
 
-def order_numbers_claimed(*, user: User, mode: str, day: date) -> set[str]:
-    """Kiwoom order numbers already matched to a ledger entry of the user on a (Korea-time) trading day."""
+def order_numbers_claimed(*, user: User, mode: str, key_fingerprint: str, day: date) -> set[str]:
+    """Kiwoom order numbers already matched to a ledger entry of the user's keys on a (Korea-time) day."""
     return set(
-        _on_day(Order.objects.filter(user=user, mode=mode), day)
+        _on_day(Order.objects.filter(user=user, mode=mode, key_fingerprint=key_fingerprint), day)
         .exclude(kiwoom_order_number="")
         .values_list("kiwoom_order_number", flat=True)
     )
 
 
-def order_ids_by_number(*, user: User, mode: str, numbers: set[str], day: date) -> dict[str, int]:
-    """The ledger entries (ids) behind Kiwoom order numbers of the user on a (Korea-time) trading day."""
-    orders = Order.objects.filter(user=user, mode=mode, kiwoom_order_number__in=numbers)
+def order_ids_by_number(
+    *, user: User, mode: str, key_fingerprint: str, numbers: set[str], day: date
+) -> dict[str, int]:
+    """The ledger entries (ids) behind Kiwoom order numbers of the user's keys on a (Korea-time) day."""
+    orders = Order.objects.filter(
+        user=user, mode=mode, key_fingerprint=key_fingerprint, kiwoom_order_number__in=numbers
+    )
     return dict(_on_day(orders, day).values_list("kiwoom_order_number", "id"))
 
 

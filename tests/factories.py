@@ -54,6 +54,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     credential = factory.SubFactory(KiwoomCredentialFactory)
     user = factory.SelfAttribute("credential.user")
+    key_fingerprint = factory.SelfAttribute("credential.key_fingerprint")
     side = "buy"
     stock_code = "005930"
     quantity = 1

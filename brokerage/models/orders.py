@@ -59,6 +59,9 @@ class Order(models.Model):
         related_name="orders",
         verbose_name=_("Kiwoom credential"),
     )
+    # The keys that placed it (KiwoomCredential.key_fingerprint), so its Kiwoom account: the credential row
+    # takes other keys when the user connects them, and an order number names an order only in its account.
+    key_fingerprint = models.CharField(_("key fingerprint"), max_length=64, blank=True, default="")
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices, default=Mode.MOCK)
     kind = models.CharField(_("kind"), max_length=8, choices=OrderKind.choices, default=OrderKind.NEW)
     # For a modification or cancellation: the ledger entry it acts on.

@@ -60,7 +60,13 @@ from stocklab.errors import ApplicationError, error_payload
 
 from .. import guardrails, kiwoom, selectors
 from ..coordination import CREDENTIAL_LOCK_WAIT
-from ..errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable, OrderChangeUnresolved
+from ..errors import (
+    KiwoomApiError,
+    KiwoomRateLimited,
+    KiwoomUnavailable,
+    OrderChangeUnresolved,
+    OrderPlacedWithOtherKeys,
+)
 from ..models import KiwoomCredential, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES, Exchange
 from .balance import balance_cache_invalidate
@@ -292,6 +298,7 @@ def order_place(
         Order(
             user=user,
             credential=credential,
+            key_fingerprint=credential.key_fingerprint,
             mode=mode,
             kind=OrderKind.NEW,
             side=side,
@@ -348,6 +355,7 @@ def order_modify(
     _require_within_remainder(order, quantity)
     guardrails.check_real_trading_allowed(mode=order.mode)
     credential = selectors.credential_require_connected(credential=credential)
+    _require_placed_with(order, credential)
     moved = quantity or order.remaining_quantity
     proposal = guardrails.OrderProposal(
         mode=order.mode,
@@ -399,6 +407,7 @@ def order_cancel(
     _require_changeable(order)
     _require_within_remainder(order, quantity)
     credential = selectors.credential_require_connected(credential=credential)
+    _require_placed_with(order, credential)
     child = _order_reserve(
         _child_of(
             order,
@@ -450,6 +459,11 @@ def _require_changeable(order: Order) -> None:
     _require_no_change_in_doubt(order)
 
 
+def _require_placed_with(order: Order, credential: KiwoomCredential) -> None:
+    if order.key_fingerprint != credential.key_fingerprint:
+        raise OrderPlacedWithOtherKeys()
+
+
 def _require_open(order: Order) -> None:
     if not order.is_open or not order.kiwoom_order_number:
         raise OrderNotOpen(
@@ -489,6 +503,7 @@ def _child_of(
     return Order(
         user=order.user,
         credential=credential,
+        key_fingerprint=credential.key_fingerprint,
         mode=order.mode,
         kind=kind,
         parent=order,

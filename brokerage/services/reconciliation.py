@@ -82,6 +82,11 @@ def order_sync(*, user: User, force: bool = False) -> None:
             credential = None  # after a botched key rotation: the user is told to reconnect elsewhere
         if credential is None or credential.status == CredentialStatus.INVALID:
             continue  # nothing to ask Kiwoom with; the orders wait for the keys to come back
+        # Orders of keys since replaced live in another account: these keys' lists would not show them, or
+        # would show another order under the same number. They stay as they stand.
+        orders = [order for order in orders if order.key_fingerprint == credential.key_fingerprint]
+        if not orders:
+            continue
         try:
             # A look waits briefly for a sync already running; the periodic task and `reconcile` wait longer.
             with named_lock(f"orders:{user.pk}:{mode}:sync", ttl=60, wait=10 if force else 1):
@@ -227,13 +232,13 @@ def _sync_mode(user: User, credential: KiwoomCredential, orders: list[Order]) ->
         in_doubt = any(_is_tracked_open(order) and not book.lists_agree(order) for order in todays)
         if unresolved or in_doubt:
             book = replace(book, details=_details(credential, today))
-        _reconcile(user, credential.mode, unresolved, book, now)
+        _reconcile(user, credential, unresolved, book, now)
         _apply_seen({order.pk: _seen_today(book, order) for order in todays if _is_tracked_open(order)}, now)
 
     for day, earlier in sorted(by_day.items()):
         book = _Book(day=day, open_orders={}, fills={}, details=_details(credential, day))
         unresolved = [order for order in earlier if order.status == OrderStatus.UNRESOLVED]
-        _reconcile(user, credential.mode, unresolved, book, now)
+        _reconcile(user, credential, unresolved, book, now)
         _apply_seen(
             {
                 order.pk: _seen_in_details(book, order, day_over=True)
@@ -260,11 +265,15 @@ def _is_tracked_open(order: Order) -> bool:
 # --- Reconciliation -----------------------------------------------------------------------------------------
 
 
-def _reconcile(user: User, mode: str, unresolved: list[Order], book: _Book, now: datetime) -> None:
+def _reconcile(
+    user: User, credential: KiwoomCredential, unresolved: list[Order], book: _Book, now: datetime
+) -> None:
     """Match each unresolved attempt to an order of the day, or find it not placed if the evidence says so."""
     if not unresolved:
         return
-    claimed = selectors.order_numbers_claimed(user=user, mode=mode, day=book.day)
+    claimed = selectors.order_numbers_claimed(
+        user=user, mode=credential.mode, key_fingerprint=credential.key_fingerprint, day=book.day
+    )
     placed = book.placed()
     for order in sorted(unresolved, key=lambda o: (o.sent_at or o.created_at, o.pk)):
         Order.objects.filter(pk=order.pk).update(reconcile_attempts=F("reconcile_attempts") + 1)
@@ -515,7 +524,13 @@ def account_fills_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountFills:
         rows = kiwoom_call(credential=credential, operation=lambda client, token: client.get_fills(token))
         read = _fills_remember(user_id=user.pk, mode=mode, rows=rows)
     numbers = {fill.order_number for fill in read.rows}
-    ids = selectors.order_ids_by_number(user=user, mode=mode, numbers=numbers, day=_kst_date(read.fetched_at))
+    ids = selectors.order_ids_by_number(
+        user=user,
+        mode=mode,
+        key_fingerprint=credential.key_fingerprint,
+        numbers=numbers,
+        day=_kst_date(read.fetched_at),
+    )
     return AccountFills(
         fills=[AccountFill(fill=fill, order_id=ids.get(fill.order_number)) for fill in read.rows],
         fetched_at=read.fetched_at,

@@ -19,7 +19,7 @@ from tests.brokerage.orders_helpers import (
     order_url,
     post,
 )
-from tests.conftest import bearer_client
+from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET, bearer_client
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -327,6 +327,54 @@ class TestModify:
         assert response.status_code == 409
         assert response.json()["code"] == "order_not_modifiable"
         assert calls(kiwoom, "kt10002") == 0
+
+
+class TestOtherKeys:
+    """Orders stay with the Kiwoom account (the keys) that placed them: after the user connects other keys,
+    a change or a sync through the new keys would reach another account, where the same order number can
+    name someone else's order."""
+
+    @pytest.fixture
+    def placed_then_keys_changed(self, connected_api, user, kiwoom):
+        order = limit_buy(connected_api, 2, 60_000).json()
+        connected_api.delete("/api/v1/kiwoom/credentials")
+        connected_client(user, app_key="secondAccountKey000000000000001")
+        kiwoom.control.reset_stats()
+        return order
+
+    @pytest.mark.parametrize(("action", "body"), [("cancel", {}), ("modify", {"price": 61_000})])
+    def test_a_change_is_refused_and_nothing_is_sent(
+        self, connected_api, kiwoom, placed_then_keys_changed, action, body
+    ):
+        order = placed_then_keys_changed
+
+        response = post(connected_api, order_url(order["id"], action), body)
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "order_placed_with_other_keys"
+        assert calls(kiwoom, "kt10002", "kt10003") == 0
+
+    def test_the_sync_leaves_it_as_it_stands(self, connected_api, kiwoom, placed_then_keys_changed):
+        order = placed_then_keys_changed
+
+        ledger = connected_api.get(ORDERS).json()["results"]
+
+        assert [(o["id"], o["status"]) for o in ledger] == [(order["id"], "accepted")]
+        assert calls(kiwoom, "ka10075", "ka10076", "kt00007") == 0
+
+    def test_the_same_keys_connected_again_can_change_it(self, connected_api, user, kiwoom):
+        order = limit_buy(connected_api, 2, 60_000).json()
+        connected_api.delete("/api/v1/kiwoom/credentials")
+        again = bearer_client(user)
+        again.post(
+            "/api/v1/kiwoom/credentials",
+            {"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET},
+            format="json",
+        )
+
+        response = post(again, order_url(order["id"], "cancel"), {})
+
+        assert response.status_code == 201, response.content
 
 
 class TestFills:

@@ -179,9 +179,11 @@ class TestAnAbandonedAttempt:
     """A process that dies between writing the entry and hearing Kiwoom's answer leaves it `pending`."""
 
     def pending(self, user, *, sent: bool, age: timedelta, **fields) -> Order:
+        credential = credential_of(user)
         order = Order.objects.create(
             user=user,
-            credential=credential_of(user),
+            credential=credential,
+            key_fingerprint=credential.key_fingerprint,  # as the service writes it
             side="buy",
             stock_code=SAMSUNG,
             quantity=1,

@@ -89,11 +89,42 @@ class TestOrdersAreTheUsersOwn:
         day = timezone.localdate(mine.created_at, KST)
         theirs_only = OrderFactory(credential=theirs.credential, kiwoom_order_number="0000002")
 
-        assert selectors.order_numbers_claimed(user=mine.user, mode=mine.mode, day=day) == {"0000001"}
+        keys = mine.key_fingerprint
+        assert selectors.order_numbers_claimed(
+            user=mine.user, mode=mine.mode, key_fingerprint=keys, day=day
+        ) == {"0000001"}
         ids = selectors.order_ids_by_number(
-            user=mine.user, mode=mine.mode, numbers={"0000001", theirs_only.kiwoom_order_number}, day=day
+            user=mine.user,
+            mode=mine.mode,
+            key_fingerprint=keys,
+            numbers={"0000001", theirs_only.kiwoom_order_number},
+            day=day,
         )
         assert ids == {"0000001": mine.pk}
+
+    def test_kiwoom_order_numbers_of_other_keys(self):
+        """Each account numbers its own orders: a number names an order only together with the keys."""
+        earlier = OrderFactory(
+            status=OrderStatus.ACCEPTED, kiwoom_order_number="0000001", key_fingerprint="a" * 64
+        )
+        later = OrderFactory(
+            user=earlier.user,
+            credential=earlier.credential,
+            status=OrderStatus.ACCEPTED,
+            kiwoom_order_number="0000001",
+            key_fingerprint="b" * 64,
+        )
+        day = timezone.localdate(later.created_at, KST)
+
+        ids = selectors.order_ids_by_number(
+            user=later.user, mode=later.mode, key_fingerprint="b" * 64, numbers={"0000001"}, day=day
+        )
+        claimed = selectors.order_numbers_claimed(
+            user=later.user, mode=later.mode, key_fingerprint="a" * 64, day=day
+        )
+
+        assert ids == {"0000001": later.pk}
+        assert claimed == {"0000001"}
 
     def test_an_attempt_in_flight(self):
         theirs = OrderFactory(status=OrderStatus.PENDING)
