@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 requirements="${1:-requirements.txt}"
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null 2>&1 || python=python3
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+    echo "bootstrap: $python is $("$python" -V 2>&1); StockLab needs Python 3.11 or later (set PYTHON=...)" >&2
+    exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
