@@ -66,10 +66,10 @@ class KiwoomApiError(ApplicationError):
     def __init__(self, detail=None, *, kiwoom_error: kiwoom.KiwoomError | None = None, headers=None) -> None:
         self.kiwoom_error = kiwoom_error
         extra = {}
-        if kiwoom_error is not None:
+        # The detail is ours, in the user's language; Kiwoom's own words (Korean) come beside it. A transport
+        # failure's text (hosts, ports, exception names) is for the logs only.
+        if kiwoom_error is not None and kiwoom_error.answered:
             extra = {"kiwoom_code": kiwoom_error.code or "", "kiwoom_message": kiwoom_error.message}
-            if detail is None:
-                detail = f"{self.default_detail} ({kiwoom_error.message})" if kiwoom_error.message else None
         super().__init__(detail, extra=extra, headers=headers)
 
 

@@ -221,7 +221,9 @@ class OrderSerializer(serializers.Serializer):
     )
     filled_quantity = serializers.IntegerField()
     kiwoom_code = serializers.CharField(help_text=_("Kiwoom's code of a rejection or failure, e.g. RC4003."))
-    kiwoom_message = serializers.CharField(help_text=_("Kiwoom's message, or what became of the attempt."))
+    kiwoom_message = serializers.CharField(
+        source="message", help_text=_("Kiwoom's message, or what became of the attempt.")
+    )
     ordered_at = serializers.DateTimeField(source="created_at")
     updated_at = serializers.DateTimeField()
     mode = serializers.ChoiceField(choices=Mode.choices)

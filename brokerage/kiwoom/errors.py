@@ -53,6 +53,11 @@ class KiwoomError(Exception):
         self.api_id = api_id
         super().__init__(self._describe())
 
+    @property
+    def answered(self) -> bool:
+        """Whether Kiwoom itself answered (its code or return_code): `message` is then Kiwoom's own words."""
+        return self.code is not None or self.return_code is not None
+
     def _describe(self) -> str:
         head = f"[{self.code}] " if self.code else ""
         context = []

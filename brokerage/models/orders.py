@@ -44,6 +44,32 @@ class Exchange(models.TextChoices):
     SOR = "SOR", _("Smart order routing")
 
 
+class LedgerNote(models.TextChoices):
+    """What became of an attempt, in StockLab's words (Kiwoom's own are in `kiwoom_message`). Stored as a
+    code and put into words when shown, in the reader's language."""
+
+    INTERRUPTED_SENDING = "interrupted_sending", _("Interrupted while sending; to be checked against Kiwoom.")
+    INTERRUPTED_BEFORE = "interrupted_before", _("Interrupted before sending; nothing reached Kiwoom.")
+    ANSWER_LOST = (
+        "answer_lost",
+        _(
+            "Kiwoom's answer was lost on the way: the order may or may not have been placed, and is being "
+            "checked against Kiwoom's orders."
+        ),
+    )
+    NOT_REACHED = "not_reached", _("Kiwoom could not be reached, so nothing was sent.")
+    PROCESS_STOPPED_AFTER = (
+        "process_stopped_after",
+        _("Its process stopped after sending it; to be checked against Kiwoom."),
+    )
+    PROCESS_STOPPED_BEFORE = (
+        "process_stopped_before",
+        _("Its process stopped before sending it; nothing reached Kiwoom."),
+    )
+    NOT_FOUND = "not_found", _("Not found among the day's orders at Kiwoom: it was not placed.")
+    FOUND = "found", _("Found at Kiwoom by reconciliation as order %(number)s.")
+
+
 class Order(models.Model):
     """The ledger: every order attempt, written before anything is sent to Kiwoom."""
 
@@ -87,6 +113,7 @@ class Order(models.Model):
     kiwoom_order_number = models.CharField(_("Kiwoom order number"), max_length=10, blank=True, default="")
     kiwoom_code = models.CharField(_("Kiwoom code"), max_length=32, blank=True, default="")
     kiwoom_message = models.TextField(_("Kiwoom message"), blank=True, default="")
+    note = models.CharField(_("note"), max_length=32, choices=LedgerNote.choices, blank=True, default="")
     filled_quantity = models.PositiveBigIntegerField(_("filled quantity"), default=0)
     average_fill_price = models.PositiveBigIntegerField(_("average fill price"), null=True, blank=True)
     cancelled_quantity = models.PositiveBigIntegerField(_("cancelled quantity"), default=0)
@@ -128,6 +155,13 @@ class Order(models.Model):
             "quantity": self.quantity,
             "status": self.get_status_display(),
         }
+
+    @property
+    def message(self) -> str:
+        """Kiwoom's own words about the order if any, else StockLab's note in the reader's language."""
+        if self.kiwoom_message or not self.note:
+            return self.kiwoom_message
+        return self.get_note_display() % {"number": self.kiwoom_order_number}
 
     @property
     def is_open(self) -> bool:

@@ -67,7 +67,7 @@ from ..errors import (
     OrderChangeUnresolved,
     OrderPlacedWithOtherKeys,
 )
-from ..models import KiwoomCredential, Mode, Order, OrderKind, OrderStatus
+from ..models import KiwoomCredential, LedgerNote, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES, Exchange
 from .balance import balance_cache_invalidate
 from .tokens import kiwoom_call
@@ -593,7 +593,7 @@ def _order_send(
         order_record(
             order=order,
             status=OrderStatus.UNRESOLVED if sent else OrderStatus.NOT_PLACED,
-            kiwoom_message=_("Interrupted while sending.") if sent else _("Interrupted before sending."),
+            note=LedgerNote.INTERRUPTED_SENDING if sent else LedgerNote.INTERRUPTED_BEFORE,
             **({} if sent else _NOT_PLACED_FIELDS),
         )
         raise
@@ -628,9 +628,17 @@ def _order_record_failure(
         failure=error,
         status=order_status,
         kiwoom_code=(source.code or "")[:32] if source else "",
-        kiwoom_message=source.message if source else str(error.detail),
+        # Kiwoom's words when Kiwoom answered; a transport failure's own text is for the logs, not the ledger.
+        kiwoom_message=source.message if source is not None and source.answered else "",
+        note=_failure_note(error, order_status),
         **(_NOT_PLACED_FIELDS if not_placed else {}),
     )
+
+
+def _failure_note(error: KiwoomApiError, order_status: str) -> str:
+    if not isinstance(error, KiwoomUnavailable):
+        return ""
+    return LedgerNote.ANSWER_LOST if order_status == OrderStatus.UNRESOLVED else LedgerNote.NOT_REACHED
 
 
 def _failure_status(error: KiwoomApiError, *, sent: bool) -> str:
@@ -680,7 +688,8 @@ def order_child_accept(
     child: Order,
     order_number: str,
     quantity: int | None,
-    message: str,
+    message: str = "",
+    note: str = "",
     idempotency: IdempotencyClaim | None = None,
 ) -> None:
     """Kiwoom took a modification or cancellation (`quantity` shares; None: as asked): the child gets its
@@ -710,5 +719,6 @@ def order_child_accept(
             status=OrderStatus.ACCEPTED,
             kiwoom_order_number=order_number,
             kiwoom_message=message,
+            note=note,
             quantity=moved,
         )

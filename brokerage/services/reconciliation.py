@@ -36,7 +36,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 
@@ -44,7 +43,7 @@ from .. import kiwoom, selectors
 from ..coordination import LockTimeout, named_lock
 from ..errors import CredentialUnreadable, KiwoomApiError
 from ..kiwoom.parsing import KST
-from ..models import CredentialStatus, KiwoomCredential, Mode, Order, OrderKind, OrderStatus
+from ..models import CredentialStatus, KiwoomCredential, LedgerNote, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES
 from .balance import balance_cache_invalidate
 from .orders import order_child_accept, order_record, pending_timeout
@@ -113,12 +112,12 @@ def order_settle_abandoned(*, user: User | None = None) -> int:
         abandoned = abandoned.filter(user=user)
     sent = abandoned.filter(sent_at__isnull=False).update(
         status=OrderStatus.UNRESOLVED,
-        kiwoom_message=_("Its process stopped after sending it; to be checked against Kiwoom."),
+        note=LedgerNote.PROCESS_STOPPED_AFTER,
         updated_at=now,
     )
     unsent = abandoned.filter(sent_at__isnull=True).update(
         status=OrderStatus.NOT_PLACED,
-        kiwoom_message=_("Its process stopped before sending it; nothing reached Kiwoom."),
+        note=LedgerNote.PROCESS_STOPPED_BEFORE,
         updated_at=now,
     )
     return sent + unsent
@@ -294,8 +293,7 @@ def _reconcile(
             order_record(
                 order=order,
                 status=OrderStatus.NOT_PLACED,
-                kiwoom_message=_("Not found among the day's orders at Kiwoom: it was not placed. (%(was)s)")
-                % {"was": order.kiwoom_message},
+                note=LedgerNote.NOT_FOUND,
             )
 
 
@@ -365,16 +363,14 @@ def _settled(order: Order, now: datetime) -> bool:
 
 
 def _order_found(order: Order, match: _Placed) -> None:
-    note = _("Found at Kiwoom by reconciliation as order %(number)s. (%(was)s)") % {
-        "number": match.number,
-        "was": order.kiwoom_message,
-    }
     if order.kind == OrderKind.NEW:
         order_record(
-            order=order, status=OrderStatus.ACCEPTED, kiwoom_order_number=match.number, kiwoom_message=note
+            order=order, status=OrderStatus.ACCEPTED, kiwoom_order_number=match.number, note=LedgerNote.FOUND
         )
     else:
-        order_child_accept(child=order, order_number=match.number, quantity=match.quantity, message=note)
+        order_child_accept(
+            child=order, order_number=match.number, quantity=match.quantity, note=LedgerNote.FOUND
+        )
 
 
 # --- Applying what Kiwoom shows -----------------------------------------------------------------------------

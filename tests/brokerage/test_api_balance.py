@@ -106,6 +106,16 @@ class TestBalance:
         assert response.status_code == 503
         assert response.json()["code"] == "kiwoom_unavailable"
 
+    def test_kiwoom_unreachable_is_told_in_plain_words(self, connected_api, settings):
+        settings.KIWOOM_MOCK_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+
+        response = connected_api.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+
+        assert response.status_code == 503
+        body = response.json()
+        assert body["detail"] == "Kiwoom cannot be reached right now. Try again shortly."
+        assert "kiwoom_message" not in body  # no host, port or exception name: those are for the logs
+
 
 class TestTokenOnTheRequestPath:
     def test_a_token_expiring_within_ten_minutes_is_replaced_before_use(self, connected_api, user, kiwoom):

@@ -17,6 +17,14 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest():
+    """The tests that follow need every migration applied again."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_existing_orders_take_the_keys_their_credential_holds():
     apps = migrate(BEFORE)
     User = apps.get_model("accounts", "User")

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import F
+from django.utils import translation
 
 from brokerage import services
 from brokerage.models import Order, OrderKind, OrderStatus
+from brokerage.serializers import OrderSerializer
 from tests.brokerage.orders_helpers import (
     SAMSUNG,
     calls,
@@ -48,6 +50,24 @@ class TestDropAfterKiwoomAccepted:
         assert response.json()["filled_quantity"] == 2
         assert at_kiwoom["ord_no"] in response.json()["kiwoom_message"]  # how it was found, in words
         assert calls(kiwoom, "kt10000") == 1
+
+    def test_the_lost_answer_is_told_in_the_readers_language_without_transport_details(
+        self, connected_api, user, kiwoom
+    ):
+        kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
+        failed = limit_buy(connected_api, 1, 60_000)
+        order_id = failed.json()["order_id"]
+
+        entry = Order.objects.get(pk=order_id)  # as the ledger shows it before reconciliation
+        with translation.override("en"):
+            english = OrderSerializer(entry).data["kiwoom_message"]
+        with translation.override("ko"):
+            korean = OrderSerializer(entry).data["kiwoom_message"]
+
+        assert "kiwoom_message" not in failed.json()  # the answer's detail says it all, in words
+        assert english.startswith("Kiwoom's answer was lost on the way")
+        assert korean != english
+        assert entry.kiwoom_message == ""  # no host, port or exception name stored for the reader
 
     def test_a_resting_order_is_found_as_accepted(self, connected_api, user, kiwoom):
         kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
