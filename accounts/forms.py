@@ -1,7 +1,7 @@
 """The website's account forms; the rules (unique username, password validators) live in services."""
 
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -34,9 +34,19 @@ class SignupForm(forms.Form):
     # The service's field names, as this form calls them.
     SERVICE_FIELDS = {"username": "username", "email": "email", "password": "password1"}
 
+    def clean_password1(self):
+        # Checked here as well as by the service, so that a weak password is told at once, beside a mismatch.
+        password = self.cleaned_data["password1"]
+        candidate = get_user_model()(
+            username=self.cleaned_data.get("username", ""), email=self.cleaned_data.get("email", "")
+        )
+        password_validation.validate_password(password, user=candidate)
+        return password
+
     def clean(self):
         cleaned = super().clean()
-        first, second = cleaned.get("password1"), cleaned.get("password2")
+        # The typed values: a first password refused as weak is still compared, so both are told at once.
+        first, second = self.data.get("password1"), cleaned.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords do not match."))
         return cleaned

@@ -183,7 +183,8 @@ ORDER_CHANGE_ERRORS = {
         "another account), `kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
     ),
     422: error(
-        "`order_quantity_over_remainder`, a guardrail on the new terms (`order_price_off_tick`, "
+        "`order_quantity_over_remainder`, `order_modify_unchanged` (the price is the order's own), a "
+        "guardrail on the new terms (`order_price_off_tick`, "
         "`order_price_out_of_band`, `order_quantity_over_limit`, `order_value_over_limit`, "
         "`order_confirmation_required`), `idempotency_key_reused`, or `kiwoom_order_rejected` with "
         "Kiwoom's code."

@@ -132,6 +132,15 @@ class OrderQuantityOverRemainder(ApplicationError):
     default_detail = gettext_lazy("The quantity is more than the order has left open.")
 
 
+class OrderModifyUnchanged(ApplicationError):
+    code = "order_modify_unchanged"
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = gettext_lazy("That is the order's price already: a modification would change nothing.")
+
+    def __init__(self) -> None:
+        super().__init__(extra={"errors": {"price": [str(self.default_detail)]}})
+
+
 class _KeyTaken(Exception):
     """The key is already used (found by the look-up, or taken by another request before our insert);
     `answer` is its replay."""
@@ -352,6 +361,8 @@ def order_modify(
     _require_changeable(order)
     if not kiwoom.TradeType(order.trade_type).requires_price:
         raise OrderNotModifiable()
+    if price == order.price:
+        raise OrderModifyUnchanged()
     _require_within_remainder(order, quantity)
     guardrails.check_real_trading_allowed(mode=order.mode)
     credential = selectors.credential_require_connected(credential=credential)

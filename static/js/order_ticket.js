@@ -255,7 +255,7 @@ document.addEventListener("DOMContentLoaded", () => {
       errorBox(data, {
         title,
         extra:
-          data.code === "kiwoom_unavailable"
+          data.code === "kiwoom_unavailable" && data.order_id
             ? el("p", {}, el("a", { href: form.dataset.ordersUrl, text: gettext("See it in your orders") }))
             : null,
       }),

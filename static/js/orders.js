@@ -45,7 +45,9 @@ document.addEventListener("DOMContentLoaded", () => {
           errorBox(data, { extra: el("p", {}, el("a", { href: root.dataset.homeUrl, text: gettext("Connect your brokerage") })) }),
         );
       } else {
-        statusBox.replaceChildren(errorBox(data, { title: gettext("Could not load your orders") }));
+        // A refused filter: its messages, without the API's field names.
+        const detail = data.code === "invalid_input" ? Object.values(data.errors || {}).flat().join(" ") || data.detail : data.detail;
+        statusBox.replaceChildren(errorBox({ ...data, detail }, { title: gettext("Could not load your orders") }));
       }
       return;
     }
@@ -266,6 +268,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const errors = {};
     if (!Number.isInteger(price) || price < 1) errors.price = [gettext("Enter a price in whole won.")];
     else if (!market.isOnTick(price)) errors.price = [interpolate(gettext("The price must be a multiple of %s at this level."), [format.won(market.tickSize(price))])];
+    else if (price === action.order.price) errors.price = [gettext("That is the order's price already: a modification would change nothing.")];
     if (modify.form.quantity.value && (!Number.isInteger(quantity) || quantity < 1 || quantity > action.order.remaining_quantity)) {
       errors.quantity = [interpolate(gettext("Enter 1 to %s."), [format.number(action.order.remaining_quantity)])];
     }
@@ -304,6 +307,13 @@ document.addEventListener("DOMContentLoaded", () => {
       notice.replaceChildren();
       const { ok, data } = await api.post(`${root.dataset.ordersUrl}/${order.id}/reconcile`);
       if (!ok) notice.replaceChildren(errorBox(data));
+      else {
+        const checked = format.dateTime(new Date().toISOString());
+        const text = data.status === "unresolved"
+          ? interpolate(gettext("Checked with Kiwoom at %s: its orders do not settle this one yet. It is checked again automatically."), [checked])
+          : interpolate(gettext("Checked with Kiwoom at %(time)s: the order is now %(status)s."), { time: checked, status: labels.statuses[data.status] || data.status }, true);
+        notice.replaceChildren(el("p", { class: "notice", role: "status", text }));
+      }
       loadOrders();
     }
   });
@@ -314,6 +324,12 @@ document.addEventListener("DOMContentLoaded", () => {
     const code = filters.stock_code.value.trim();
     if (code && !/^\d{6}$/.test(code)) {
       statusBox.replaceChildren(errorBox({ detail: gettext("A stock code is six digits, such as 005930.") }));
+      return;
+    }
+    const from = filters.date_from?.value;
+    const to = filters.date_to?.value;
+    if (from && to && from > to) {
+      statusBox.replaceChildren(errorBox({ detail: gettext("The last day comes before the first day.") }));
       return;
     }
     loadOrders(filteredUrl());

@@ -104,7 +104,7 @@
         : `${n < 0 ? "-" : ""}${interpolate(gettext("₩%s"), [integer.format(Math.abs(n))])}`,
     /** A signed amount: +12,300원 / -4,500원. */
     signedWon: (n) => (n > 0 ? "+" : "") + format.won(n),
-    shares: (n) => interpolate(gettext("%s shares"), [integer.format(n)]),
+    shares: (n) => interpolate(ngettext("%s share", "%s shares", n), [integer.format(n)]),
     /** A percentage given as the API's decimal string ("-2.70"), signed. */
     rate: (value) => {
       const n = Number(value);

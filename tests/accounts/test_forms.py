@@ -22,3 +22,14 @@ def test_the_korean_pages_say_아이디(page):
     html = Client(headers={"accept-language": "ko"}).get(reverse(page)).content.decode()
     assert '<label for="id_username">아이디</label>' in html
     assert "사용자 이름" not in html
+
+
+@pytest.mark.django_db
+def test_a_weak_password_that_is_also_mistyped_is_told_both_at_once():
+    form = SignupForm(
+        data={"username": "minji", "email": "minji@example.com", "password1": "short", "password2": "short2"}
+    )
+
+    assert not form.is_valid()
+    assert form.errors["password2"]  # the two differ
+    assert form.errors["password1"]  # and the first is too short, said now rather than after a retry

@@ -328,6 +328,16 @@ class TestModify:
         assert response.json()["code"] == "order_not_modifiable"
         assert calls(kiwoom, "kt10002") == 0
 
+    def test_the_orders_own_price_is_refused_and_nothing_is_sent(self, connected_api, kiwoom):
+        order = limit_buy(connected_api, 2, 60_000).json()
+
+        response = post(connected_api, order_url(order["id"], "modify"), {"price": 60_000})
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "order_modify_unchanged"
+        assert "price" in response.json()["errors"]
+        assert calls(kiwoom, "kt10002") == 0
+
 
 class TestOtherKeys:
     """Orders stay with the Kiwoom account (the keys) that placed them: after the user connects other keys,
