@@ -31,3 +31,10 @@ ERROR_RESPONSES = {
     ),
 }
 THROTTLED = {429: error("`throttled`: too many attempts from you; see `Retry-After`.")}
+
+
+def paths_without_trailing_slash(result, generator, request, public):
+    """drf-spectacular post-processing: document each path as the prototype's front end calls it (the routers
+    accept it with or without the trailing slash, and the schema would otherwise show it with one)."""
+    result["paths"] = {path.rstrip("/") or "/": operations for path, operations in result["paths"].items()}
+    return result

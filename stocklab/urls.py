@@ -4,8 +4,12 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .views import ApiRootView, FaviconView
+
 urlpatterns = [
+    path("favicon.ico", FaviconView.as_view()),
     path("admin/", admin.site.urls),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.urls")),
     path("api/v1/", include("brokerage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

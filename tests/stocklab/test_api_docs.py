@@ -32,7 +32,7 @@ def schema(api):
 
 def find_operation(schema, path, method):
     for candidate, operations in schema["paths"].items():
-        if candidate.rstrip("/") == path and method in operations:
+        if candidate == path and method in operations:
             return operations[method]
     raise AssertionError(f"{method.upper()} {path} is not in the schema")
 
@@ -100,3 +100,24 @@ def test_the_schema_generates_without_a_single_warning(tmp_path):
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))
 
     assert "/api/v1/kiwoom/orders" in (tmp_path / "schema.yml").read_text()
+
+
+def test_the_documented_paths_are_the_ones_the_prototype_calls(schema):
+    """Without a trailing slash (which the API also accepts), as the prototype's front end calls them."""
+    assert [path for path in schema["paths"] if path.endswith("/")] == []
+    assert "/api/v1/kiwoom/orders/{id}/cancel" in schema["paths"]
+
+
+def test_the_api_root_lists_the_endpoints(user_api):
+    response = user_api.get("/api/v1/")
+
+    assert response.status_code == 200
+    assert response.json()["orders"].endswith("/api/v1/kiwoom/orders")
+    assert response.json()["balance"].endswith("/api/v1/kiwoom/account/balance")
+
+
+def test_the_favicon_is_where_browsers_look_for_it():
+    response = Client().get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
