@@ -87,6 +87,11 @@ def order_list(
     return orders
 
 
+def order_open_count(*, user: User) -> int:
+    """How many of the user's orders are still open at Kiwoom (modifications included, cancellations not)."""
+    return user.orders.filter(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY]).count()
+
+
 def order_get(*, user: User, order_id: int) -> Order | None:
     return user.orders.filter(pk=order_id).first()
 

@@ -202,6 +202,9 @@ class OrderCancelInputSerializer(serializers.Serializer):
 class OrderSerializer(serializers.Serializer):
     """A ledger entry: an order, or a modification or cancellation of one (`kind`, with its `parent`)."""
 
+    def get_key_fingerprint_suffix(self, order) -> str:
+        return order.key_fingerprint[-8:]
+
     id = serializers.IntegerField()
     order_number = serializers.CharField(
         source="kiwoom_order_number", help_text=_("Kiwoom's order number; empty until Kiwoom accepted it.")
@@ -234,6 +237,12 @@ class OrderSerializer(serializers.Serializer):
         help_text=_("For a modification or cancellation: the order it acts on."),
     )
     exchange = serializers.ChoiceField(choices=Exchange.choices)
+    key_fingerprint_suffix = serializers.SerializerMethodField(
+        help_text=_(
+            "The end of the fingerprint of the keys that placed it, as in the credential status: only those "
+            "keys can change it."
+        )
+    )
     remaining_quantity = serializers.IntegerField(
         help_text=_("Shares still open at Kiwoom, as of the last sync.")
     )

@@ -27,6 +27,8 @@ def home(request):
             "credential": credential,
             "status": CredentialStatusSerializer.for_credential(credential),
             "unreadable": unreadable,
+            # Disconnecting leaves them open at Kiwoom, where StockLab can no longer change them.
+            "open_orders": selectors.order_open_count(user=request.user) if credential else 0,
         },
     )
 
@@ -53,6 +55,10 @@ def order_ticket(request):
 
 @login_required
 def orders(request):
+    try:
+        credential = selectors.credential_find(user=request.user)
+    except DecryptionError:
+        credential = None
     return render(
         request,
         "brokerage/orders.html",
@@ -60,6 +66,8 @@ def orders(request):
             "statuses": OrderStatus.choices,
             "sides": OrderSide.choices,
             "labels": ledger_labels(),
+            # Only the keys that placed an order can change it (its key_fingerprint_suffix says which).
+            "keys_suffix": credential.key_fingerprint[-8:] if credential else "",
         },
     )
 

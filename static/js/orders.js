@@ -90,7 +90,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const filled = el("td", { class: "num", text: cancellation ? "–" : `${format.number(order.filled_quantity)} / ${format.number(order.quantity)}` });
     if (order.average_fill_price && !cancellation) filled.append(note(interpolate(gettext("avg. %s"), [format.won(order.average_fill_price)])));
     const actions = el("td", { class: "row-actions" });
-    if (isOpen(order) && order.remaining_quantity > 0) {
+    const keys = root.dataset.keysSuffix;
+    if (isOpen(order) && order.remaining_quantity > 0 && order.key_fingerprint_suffix !== keys) {
+      // Only the keys that placed it can change it: say why there are no buttons.
+      actions.append(note(keys ? gettext("Placed with other keys") : gettext("Connect your keys to change it")));
+    } else if (isOpen(order) && order.remaining_quantity > 0) {
       actions.append(
         el("button", { type: "button", class: "btn btn--small", dataset: { action: "modify", id: order.id }, text: gettext("Modify"), "aria-label": interpolate(gettext("Modify order %s"), [order.order_number]) }),
         el("button", { type: "button", class: "btn btn--small btn--danger", dataset: { action: "cancel", id: order.id }, text: gettext("Cancel"), "aria-label": interpolate(gettext("Cancel order %s"), [order.order_number]) }),

@@ -372,6 +372,13 @@ class TestOtherKeys:
         assert [(o["id"], o["status"]) for o in ledger] == [(order["id"], "accepted")]
         assert calls(kiwoom, "ka10075", "ka10076", "kt00007") == 0
 
+    def test_each_entry_names_its_keys_as_the_status_does(self, connected_api, placed_then_keys_changed):
+        entry = connected_api.get(order_url(placed_then_keys_changed["id"])).json()
+        status = connected_api.get("/api/v1/kiwoom/credentials/status").json()
+
+        assert entry["key_fingerprint_suffix"] == placed_then_keys_changed["key_fingerprint_suffix"]
+        assert entry["key_fingerprint_suffix"] != status["key_fingerprint_suffix"]  # other keys now
+
     def test_the_same_keys_connected_again_can_change_it(self, connected_api, user, kiwoom):
         order = limit_buy(connected_api, 2, 60_000).json()
         connected_api.delete("/api/v1/kiwoom/credentials")

@@ -15,7 +15,7 @@ from django.urls import reverse
 from brokerage import kiwoom
 from brokerage.models import OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
-from tests.factories import KiwoomCredentialFactory
+from tests.factories import KiwoomCredentialFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +74,24 @@ class TestHome:
         for secret in (credential.app_key, credential.app_secret, credential.access_token):
             assert secret not in html
 
+    def test_disconnecting_warns_of_orders_it_leaves_open_at_kiwoom(self, client):
+        credential = KiwoomCredentialFactory()
+        OrderFactory(credential=credential, status=OrderStatus.ACCEPTED, kiwoom_order_number="0000001")
+        OrderFactory(credential=credential, status=OrderStatus.FILLED, kiwoom_order_number="0000002")
+        client.force_login(credential.user)
+
+        html = client.get(reverse("home"), headers={"accept-language": "en"}).content.decode()
+
+        assert "You have 1 open order at Kiwoom. Disconnecting does not cancel it" in html
+
+    def test_no_warning_without_open_orders(self, client):
+        credential = KiwoomCredentialFactory()
+        client.force_login(credential.user)
+
+        html = client.get(reverse("home")).content.decode()
+
+        assert 'id="disconnect-open-orders"' not in html
+
 
 class TestOrderTicket:
     def test_every_kiwoom_trade_type_is_offered_with_whether_it_takes_a_price(self, investor_client):
@@ -100,6 +118,19 @@ class TestOrderTicket:
 
 
 class TestOrdersPage:
+    def test_the_script_knows_which_keys_may_change_orders(self, client):
+        credential = KiwoomCredentialFactory()
+        client.force_login(credential.user)
+
+        html = client.get(reverse("orders")).content.decode()
+
+        assert f'data-keys-suffix="{credential.key_fingerprint[-8:]}"' in html
+
+    def test_without_keys_no_order_can_be_changed(self, investor_client):
+        html = investor_client.get(reverse("orders")).content.decode()
+
+        assert 'data-keys-suffix=""' in html
+
     def test_the_scripts_get_the_ledger_s_words_in_the_page_s_language(self, investor_client):
         labels = json_script(investor_client.get(reverse("orders")), "ledger-labels")
         assert labels["statuses"][OrderStatus.PARTIALLY_FILLED] == "일부 체결"
