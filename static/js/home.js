@@ -52,13 +52,20 @@ document.addEventListener("DOMContentLoaded", () => {
     disconnectOpen.hidden = false;
   }
 
-  render(readJson("connection-status"));
+  let current = readJson("connection-status");
+  render(current);
 
   // --- Connect -----------------------------------------------------------------------------------------
   connectOpen.addEventListener("click", () => {
     connectForm.reset();
     showFieldErrors(connectForm, {});
-    connectResult.replaceChildren();
+    // Connecting while connected replaces the keys: say so, and whose.
+    document.getElementById("connect-title").textContent = current.connected ? gettext("Replace your Kiwoom keys") : gettext("Connect your brokerage");
+    connectResult.replaceChildren(
+      current.connected
+        ? el("p", { class: "notice notice--warning", text: interpolate(gettext("These keys will replace the connected ones (app key %s) once Kiwoom accepts them. Orders placed with the old keys can then be changed only in Kiwoom's own app."), [current.app_key_masked]) })
+        : "",
+    );
     connectSubmit.hidden = false;
     connectSubmit.disabled = false;
     connectDialog.querySelector("[data-close]").textContent = gettext("Cancel");
@@ -78,7 +85,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const { ok, data } = await api.post(url, body);
     connectSubmit.disabled = false;
     if (ok) {
-      connectForm.app_secret.value = "";
+      connectForm.reset(); // the keys are stored, encrypted: nothing of them stays on the page
+      current = data;
       render(data);
       connectSubmit.hidden = true;
       connectResult.replaceChildren(
@@ -126,7 +134,8 @@ document.addEventListener("DOMContentLoaded", () => {
     disconnectSubmit.disabled = true;
     const { ok, data } = await api.delete(url);
     if (ok) {
-      render({ connected: false });
+      current = { connected: false };
+      render(current);
       disconnectDialog.close("done");
       connectOpen.focus();
       announce(gettext("Disconnected. Your keys were deleted."));

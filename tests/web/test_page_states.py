@@ -196,3 +196,23 @@ def test_the_pages_tick_grid_is_the_servers(page, live_server):
         "prices => prices.map(p => [StockLab.market.tickSize(p), StockLab.market.isOnTick(p)])", prices
     )
     assert in_browser == [[tick_size(p), is_on_tick(p)] for p in prices]
+
+
+def test_connecting_other_keys_says_they_replace_the_connected_ones_and_leaves_no_key_behind(
+    page, site, kiwoom
+):
+    user = UserFactory()
+    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    log_in(page, site, user)
+    page.goto(site.url)
+
+    page.get_by_role("button", name="다른 키로 연동").click()
+    dialog = page.locator("#connect-dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("키움증권 키 바꾸기")
+    expect(dialog.locator(".notice--warning")).to_contain_text(DEMO_APP_KEY[-4:])
+    dialog.get_by_label("앱 키").fill("secondAccountKey000000000000001")
+    dialog.get_by_label("시크릿 키").fill(DEMO_APP_SECRET)
+    dialog.get_by_role("button", name="연동", exact=True).click()
+
+    expect(dialog.get_by_role("status")).to_be_visible()
+    expect(dialog.get_by_label("앱 키")).to_have_value("")
