@@ -9,6 +9,7 @@ from rest_framework_simplejwt.token_blacklist import admin as token_admin
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from brokerage import services
+from brokerage.admin import SiteLimitsInHelpText
 from brokerage.coordination import LockTimeout
 from brokerage.models import CredentialStatus, KiwoomCredential, Mode, TradingProfile
 from stocklab.errors import ApplicationError
@@ -31,7 +32,7 @@ class ConnectionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TradingProfileInline(admin.StackedInline):
+class TradingProfileInline(SiteLimitsInHelpText, admin.StackedInline):
     model = TradingProfile
     can_delete = False
     max_num = 1

@@ -241,8 +241,29 @@ class OrderAdmin(ViewOnlyAdmin):
             return order.trade_type
 
 
+class SiteLimitsInHelpText:
+    """The limit fields say what empty means on this site: its own limit as a number, not a setting's name."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        texts = {
+            "max_order_quantity": (
+                _("Shares per order; empty means the site's limit, %(limit)s."),
+                settings.ORDER_MAX_QUANTITY,
+            ),
+            "max_order_value": (
+                _("KRW per order; empty means the site's limit, %(limit)s KRW."),
+                settings.ORDER_MAX_VALUE,
+            ),
+        }
+        if field is not None and db_field.name in texts:
+            text, limit = texts[db_field.name]
+            field.help_text = text % {"limit": f"{limit:,}"}
+        return field
+
+
 @admin.register(TradingProfile)
-class TradingProfileAdmin(admin.ModelAdmin):
+class TradingProfileAdmin(SiteLimitsInHelpText, admin.ModelAdmin):
     """Per-user permissions and limits (also inline on each user's page)."""
 
     list_display = ["user", "real_trading_enabled", "max_order_quantity", "max_order_value", "updated_at"]

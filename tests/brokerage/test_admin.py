@@ -501,3 +501,14 @@ class TestKorean:
         ).content.decode()
         assert "minji의 거래 권한과 한도" in html
         assert_no_english(html, ["trading profile", "max order quantity"])
+
+    def test_the_limits_say_the_sites_own_numbers(self, korean_admin, settings):
+        settings.ORDER_MAX_QUANTITY, settings.ORDER_MAX_VALUE = 12_345, 50_000_000
+        profile = TradingProfile.objects.create(user=UserFactory())
+
+        html = korean_admin.get(
+            reverse("admin:brokerage_tradingprofile_change", args=[profile.pk])
+        ).content.decode()
+
+        assert "12,345" in html and "50,000,000" in html
+        assert "ORDER_MAX_QUANTITY" not in html
