@@ -260,5 +260,20 @@
 
   document.addEventListener("DOMContentLoaded", wireDialogs);
 
+  /** Each body cell of a card table gets its column's name (data-label), which phones show beside it. */
+  function labelCells(table) {
+    const names = [...table.tHead.rows[0].cells].map((cell) => cell.textContent.trim());
+    for (const row of table.tBodies[0].rows) {
+      [...row.cells].forEach((cell, i) => {
+        if (names[i]) cell.dataset.label = names[i];
+      });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    for (const table of document.querySelectorAll("table.data-table--cards")) {
+      new MutationObserver(() => labelCells(table)).observe(table.tBodies[0], { childList: true });
+    }
+  });
+
   window.StockLab = { api, newIdempotencyKey, format, market, STOCK_NAMES, el, errorBox, showFieldErrors, readJson, locale };
 })();
