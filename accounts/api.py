@@ -13,6 +13,7 @@ from stocklab.schema import ERROR_RESPONSES, THROTTLED
 from stocklab.throttling import AuthRateThrottle
 
 from . import services
+from .errors import LoginLockedOut
 from .serializers import (
     LogoutSerializer,
     SignupSerializer,
@@ -84,7 +85,7 @@ class TokenViewSet(viewsets.GenericViewSet):
             # django-axes refused to check the password (too many wrong ones for this username and IP). It
             # marks the request it was handed, DRF's; AxesMiddleware sees Django's and leaves this JSON be.
             if getattr(request, "axes_locked_out", False):
-                raise services.LoginLockedOut() from None
+                raise LoginLockedOut() from None
             raise
         return Response(serializer.validated_data)
 

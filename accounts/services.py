@@ -2,31 +2,13 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from stocklab.errors import ApplicationError, InvalidInput
+from stocklab.errors import InvalidInput
 
+from .errors import InvalidRefreshToken, UsernameTaken
 from .models import User
-
-
-class UsernameTaken(ApplicationError):
-    code = "username_taken"
-    status_code = 409
-
-
-class LoginLockedOut(ApplicationError):
-    code = "login_locked_out"
-    status_code = 429
-    default_detail = gettext_lazy(
-        "Logging in with this username is paused after too many wrong passwords. Try again later."
-    )
-
-
-class InvalidRefreshToken(ApplicationError):
-    code = "invalid_refresh_token"
-    status_code = 400
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from stocklab.errors import InvalidInput
 from stocklab.throttling import AuthRateThrottle
 
 from . import services
+from .errors import UsernameTaken
 from .forms import LoginForm, SignupForm
 
 
@@ -53,7 +54,7 @@ class SignupView(FormView):
             user = services.user_create(
                 username=data["username"], email=data["email"], password=data["password1"]
             )
-        except services.UsernameTaken as exc:
+        except UsernameTaken as exc:
             form.add_error("username", exc.detail)
             return self.form_invalid(form)
         except InvalidInput as exc:

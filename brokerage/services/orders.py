@@ -52,7 +52,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from rest_framework import status
 
 from accounts.models import User
@@ -61,11 +60,18 @@ from stocklab.errors import ApplicationError, error_payload
 from .. import guardrails, kiwoom, selectors
 from ..coordination import CREDENTIAL_LOCK_WAIT
 from ..errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
     KiwoomApiError,
     KiwoomRateLimited,
     KiwoomUnavailable,
     OrderChangeUnresolved,
+    OrderModifyUnchanged,
+    OrderNotModifiable,
+    OrderNotOpen,
     OrderPlacedWithOtherKeys,
+    OrderQuantityOverRemainder,
 )
 from ..models import KiwoomCredential, LedgerNote, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES, Exchange
@@ -82,63 +88,6 @@ TOKEN_IN_HAND_SLACK = timedelta(minutes=1)
 # A `sent_at` written with the entry stands for the request when it leaves within this long; else (something
 # slow came in between after all) it is stamped again as the request goes out.
 SENT_AT_SLACK = timedelta(seconds=1)
-
-
-# --- Errors -------------------------------------------------------------------------------------------------
-
-
-class IdempotencyKeyInvalid(ApplicationError):
-    code = "idempotency_key_invalid"
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = gettext_lazy(
-        "The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID."
-    )
-
-
-class IdempotencyKeyInFlight(ApplicationError):
-    code = "idempotency_key_in_flight"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy(
-        "A request with this Idempotency-Key is still being processed. Wait for its answer, then repeat it "
-        "to get the same answer."
-    )
-
-
-class IdempotencyKeyReused(ApplicationError):
-    code = "idempotency_key_reused"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = gettext_lazy(
-        "This Idempotency-Key was already used for a different request. Use a new key for a new request."
-    )
-
-
-class OrderNotOpen(ApplicationError):
-    code = "order_not_open"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy("The order is no longer open at Kiwoom.")
-
-
-class OrderNotModifiable(ApplicationError):
-    code = "order_not_modifiable"
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = gettext_lazy(
-        "Only orders with a price (limit types) can be modified; cancel this one and place a new order."
-    )
-
-
-class OrderQuantityOverRemainder(ApplicationError):
-    code = "order_quantity_over_remainder"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = gettext_lazy("The quantity is more than the order has left open.")
-
-
-class OrderModifyUnchanged(ApplicationError):
-    code = "order_modify_unchanged"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = gettext_lazy("That is the order's price already: a modification would change nothing.")
-
-    def __init__(self) -> None:
-        super().__init__(extra={"errors": {"price": [str(self.default_detail)]}})
 
 
 class _KeyTaken(Exception):

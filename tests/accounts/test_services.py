@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from accounts import services
+from accounts.errors import UsernameTaken
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ PASSWORD = "a-long-and-unusual-passphrase-42"
 def test_a_username_differing_only_in_case_is_taken():
     services.user_create(username="Minji", email="minji@example.com", password=PASSWORD)
 
-    with pytest.raises(services.UsernameTaken):
+    with pytest.raises(UsernameTaken):
         services.user_create(username="minji", email="other@example.com", password=PASSWORD)
 
 
@@ -29,7 +30,7 @@ def test_the_database_holds_to_it_when_a_sign_up_races_past_the_check(monkeypatc
 
     monkeypatch.setattr(User, "full_clean", a_racing_sign_up_lands_meanwhile)
 
-    with pytest.raises(services.UsernameTaken):
+    with pytest.raises(UsernameTaken):
         services.user_create(username="jisoo", email="jisoo@example.com", password=PASSWORD)
     assert not User.objects.filter(username="jisoo").exists()
 

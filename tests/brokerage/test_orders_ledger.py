@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from brokerage import services
-from brokerage.errors import KiwoomUnavailable
+from brokerage.errors import KiwoomUnavailable, OrderQuantityOverRemainder
 from brokerage.kiwoom import KiwoomClient
 from brokerage.models import Order, OrderStatus
 from brokerage.services import orders, tokens
@@ -281,7 +281,7 @@ class TestAChangeRacingAnother:
         Order.objects.filter(pk=order.pk).update(cancelled_quantity=2)  # the other change, accepted
         child = orders._child_of(stale, kind="cancel", credential=stale.credential, quantity=2, price=None)
 
-        with pytest.raises(orders.OrderQuantityOverRemainder):
+        with pytest.raises(OrderQuantityOverRemainder):
             orders._order_reserve(child, idempotency=None, asked_quantity=2)
 
         assert not Order.objects.filter(parent=order).exists()
