@@ -1,6 +1,7 @@
 """Writes and Kiwoom calls, one module per area. No database transaction is open while Kiwoom is called."""
 
 from .balance import AccountBalance, AccountSummary, account_balance_fetch
+from .calls import kiwoom_call
 from .credentials import credential_connect, credential_disconnect, credential_record_error, key_fingerprint
 from .orders import (
     IdempotencyClaim,
@@ -18,7 +19,7 @@ from .reconciliation import (
     order_settle_abandoned,
     order_sync,
 )
-from .tokens import kiwoom_call, token_get_valid, token_refresh
+from .tokens import token_get_valid, token_refresh
 
 __all__ = [
     "AccountBalance",

@@ -34,7 +34,7 @@ from .. import kiwoom, selectors
 from ..coordination import lock_if_free
 from ..errors import KiwoomUnavailable
 from ..models import KiwoomCredential, Mode
-from .tokens import kiwoom_calls
+from .calls import kiwoom_calls
 
 # A waiter gives up after this long: the fetch it waits for is itself bounded by the rate limiter's wait
 # and the client's timeouts, so this is reached only when Kiwoom hangs.

@@ -76,7 +76,7 @@ from ..errors import (
 from ..models import KiwoomCredential, LedgerNote, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES, Exchange
 from .balance import balance_cache_invalidate
-from .tokens import kiwoom_call
+from .calls import kiwoom_call
 
 # Quotes (ka10001) for the guardrails are reused this long.
 STOCK_INFO_SECONDS = 5

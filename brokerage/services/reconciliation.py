@@ -46,8 +46,8 @@ from ..kiwoom.parsing import KST
 from ..models import CredentialStatus, KiwoomCredential, LedgerNote, Mode, Order, OrderKind, OrderStatus
 from ..models.orders import UNSETTLED_STATUSES
 from .balance import balance_cache_invalidate
+from .calls import kiwoom_call, kiwoom_calls
 from .orders import order_child_accept, order_record, pending_timeout
-from .tokens import kiwoom_call, kiwoom_calls
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""Access tokens: issued once for all processes, renewed before they expire, and Kiwoom called through them.
+"""Access tokens: issued once for all processes, and renewed before they expire (calls.py uses them).
 
 Three paths issue a token (au10001), each under the credential's lock (shared by every process) and each
 checking again once it holds the lock, so that concurrent callers anywhere cause one issue between them:
 
 - the request path (`token_get_valid`): a token that expires within KIWOOM_TOKEN_REFRESH_MARGIN is replaced
   before use;
-- a refused token in the middle of a call (8005, or 8010/8103: `kiwoom_call`, `kiwoom_calls`): the token is
-  replaced only if the stored one is still the refused one (another process may have replaced it already),
-  and the call is tried once more;
+- a refused token in the middle of a call (8005, or 8010/8103: `token_replace_rejected`, from `calls`): the
+  token is replaced only if the stored one is still the refused one (another process may have replaced it
+  already), and the call is tried once more;
 - the beat sweep (`token_refresh_claim_due`, then `token_refresh` in one Celery task per credential): tokens
   within KIWOOM_TOKEN_SWEEP_WINDOW of expiry are renewed before any request needs them.
 
@@ -17,21 +17,15 @@ recorded as `same_token`; the token is used until it expires and not asked for a
 
 from __future__ import annotations
 
-import contextvars
-import math
-import os
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import kiwoom, ratelimit
+from .. import kiwoom
 from ..coordination import claim_many
 from ..errors import (
     KiwoomApiError,
@@ -41,7 +35,7 @@ from ..errors import (
     KiwoomUnavailable,
     translate,
 )
-from ..gateway import calls_for, client_for, slots_take
+from ..gateway import client_for
 from ..models import CredentialStatus, KiwoomCredential, RefreshOutcome
 from ..models.credentials import SAME_TOKEN_RETRY_DELAY
 from .credentials import DEVICE_CODES, INVALID_KEY_CODES, credential_record_error, token_lock
@@ -55,8 +49,6 @@ SWEEP_CLAIM_SECONDS = 300
 # After a renewal failed (network, 5xx, 429) while the token was still alive, requests keep using that token
 # this long before one of them tries again, instead of each paying for an au10001 that is likely to fail.
 RENEWAL_RETRY_DELAY = timedelta(seconds=5)
-# Threads per process for the operations of `kiwoom_calls` after the first (shared by every request).
-UPSTREAM_THREADS = 32
 
 
 @dataclass(frozen=True)
@@ -208,10 +200,10 @@ def token_renew(*, credential: KiwoomCredential) -> str:
     Runs as the renewal after an 8005 does (the current token named as the one to replace, under the shared
     lock), so a click racing a request or the sweep still causes a single au10001; `credential` is updated.
     """
-    return _token_replace_rejected(credential=credential, rejected=credential.access_token)
+    return token_replace_rejected(credential=credential, rejected=credential.access_token)
 
 
-def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
+def token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
     """Kiwoom refused `rejected` (8005, 8010, 8103): a token to try once more with, issued only if nobody has
     yet."""
     with token_lock(credential.pk):
@@ -220,138 +212,6 @@ def _token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> s
             _token_issue(stored)
     _token_copy(source=stored, target=credential)
     return credential.access_token
-
-
-def kiwoom_call(*, credential: KiwoomCredential, operation: Callable[[kiwoom.KiwoomClient, str], T]) -> T:
-    """Run `operation(client, token)` with a valid token, paced by the shared rate limiter.
-
-    On 8005 (or 8010/8103, refusals of the token) the token is renewed and the call tried once more; on an
-    upstream 429 the credential's bucket for that TR is slowed down and the call tried once more in a later
-    slot. Kiwoom did not process a call
-    it refused with either, so trying it again (even an order) is safe. When no slot is free within
-    KIWOOM_RATE_LIMIT_WAIT, nothing is sent and `kiwoom_rate_limited` (429, Retry-After) is raised.
-    """
-    return kiwoom_calls(credential=credential, operations=[operation])[0]
-
-
-def kiwoom_calls(
-    *,
-    credential: KiwoomCredential,
-    operations: Sequence[Callable[[kiwoom.KiwoomClient, str], Any]],
-    api_ids: Sequence[str] = (),
-) -> list[Any]:
-    """`kiwoom_call` for independent operations, sent at the same time; their results in order.
-
-    `api_ids` names the TRs the operations call: their rate-limit slots are taken together, all or none,
-    before anything is sent, so that a request refused one slot wastes no other. The operations after the
-    first run in threads that only talk HTTP (and Redis, for the rate limiter), or after the first in the
-    caller's thread when no thread is free; renewing the token, recording errors and the one retry all happen
-    in the caller's thread.
-    """
-    client = client_for(credential.mode)
-    try:
-        with calls_for(credential_id=credential.pk, mode=credential.mode):
-            token = token_get_valid(credential=credential)
-            if api_ids:
-                slots_take(api_ids)
-            outcomes = _attempt_all(client, token, operations)
-            retry_token = token
-            results = []
-            for operation, outcome in zip(operations, outcomes, strict=True):
-                if _token_refused(outcome):
-                    if retry_token == token:
-                        retry_token = _token_replace_rejected(credential=credential, rejected=token)
-                    outcome = _attempt(operation, client, retry_token)
-                elif isinstance(outcome, kiwoom.KiwoomRateLimited):
-                    _bucket_penalize(credential=credential, error=outcome)
-                    outcome = _attempt(operation, client, retry_token)
-                if isinstance(outcome, BaseException):
-                    raise outcome
-                results.append(outcome)
-            return results
-    except kiwoom.KiwoomError as exc:
-        if isinstance(exc, kiwoom.KiwoomRateLimited):
-            _bucket_penalize(credential=credential, error=exc)
-        # A refused order or an unknown stock code is about that request, not about the connection: the
-        # credential's "last error" (shown beside its health) stays for what the keys and link went through.
-        if not isinstance(exc, kiwoom.KiwoomOrderRejected | kiwoom.KiwoomUnknownSymbol):
-            credential_record_error(credential=credential, error=exc)
-        raise translate(exc) from exc
-    except ratelimit.SlotUnavailable as exc:
-        retry_after = max(1, math.ceil(exc.retry_after))
-        raise KiwoomRateLimited(headers={"Retry-After": str(retry_after)}) from exc
-
-
-# Refusals of the token rather than the keys, which a token issued now, from here, may cure: 8010 (issued from
-# another IP) and 8103 (token or device check; Kiwoom's own helper issues anew on it), besides 8005.
-TOKEN_BOUND_DEVICE_CODES = frozenset({"8010", "8103"})
-
-
-def _token_refused(outcome: Any) -> bool:
-    if isinstance(outcome, kiwoom.KiwoomInvalidToken):
-        return True
-    return isinstance(outcome, kiwoom.KiwoomDeviceNotAllowed) and outcome.code in TOKEN_BOUND_DEVICE_CODES
-
-
-def _attempt(operation: Callable[[kiwoom.KiwoomClient, str], Any], client: kiwoom.KiwoomClient, token: str):
-    """The operation's result, or the exception it raised (for the caller to retry or raise)."""
-    try:
-        return operation(client, token)
-    except Exception as exc:
-        return exc
-
-
-def _attempt_all(client: kiwoom.KiwoomClient, token: str, operations: Sequence[Callable]) -> list[Any]:
-    first, *others = operations
-    pool = _upstream_pool()
-    # Each thread runs in a copy of this context: its requests are paced in the same credential's buckets.
-    futures = [pool.submit(contextvars.copy_context().run, _attempt, op, client, token) for op in others]
-    results = [_attempt(first, client, token)]
-    for operation, future in zip(others, futures, strict=True):
-        results.append(_attempt(operation, client, token) if future is None else future.result())
-    return results
-
-
-class _UpstreamPool:
-    """Threads that never keep a call waiting in a queue: with every thread busy, `submit` declines.
-
-    A call queued behind other requests' calls would start late, and its caller would wait longer than the
-    rate limiter's bound (KIWOOM_RATE_LIMIT_WAIT) and Kiwoom's answer together; run in the caller's thread
-    instead, it is only one call later.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kiwoom")
-        self._free = threading.BoundedSemaphore(size)
-
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T] | None:
-        """`fn(*args)` on a free thread; None when there is none."""
-        if not self._free.acquire(blocking=False):
-            return None
-        try:
-            future = self._executor.submit(fn, *args)
-        except RuntimeError:  # the interpreter is shutting down: the caller's thread does it
-            self._free.release()
-            return None
-        future.add_done_callback(lambda _: self._free.release())
-        return future
-
-
-_pools: dict[int, _UpstreamPool] = {}
-
-
-def _upstream_pool() -> _UpstreamPool:
-    # One pool per process, made after any fork (a forked pool would hold threads that no longer exist).
-    pid = os.getpid()
-    pool = _pools.get(pid)
-    if pool is None:
-        pool = _pools.setdefault(pid, _UpstreamPool(UPSTREAM_THREADS))
-    return pool
-
-
-def _bucket_penalize(*, credential: KiwoomCredential, error: kiwoom.KiwoomRateLimited) -> None:
-    if error.api_id:
-        ratelimit.penalize(credential_id=credential.pk, api_id=error.api_id)
 
 
 # --- Issuing --------------------------------------------------------------------------------------------
