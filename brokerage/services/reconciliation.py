@@ -225,7 +225,7 @@ def _sync_mode(user: User, credential: KiwoomCredential, orders: list[Order]) ->
             fills={row.order_number: row for row in fill_rows},
             details=None,
         )
-        _fills_remember(user_id=user.pk, mode=credential.mode, rows=fill_rows)
+        _fills_remember(credential=credential, rows=fill_rows)
         unresolved = [order for order in todays if order.status == OrderStatus.UNRESOLVED]
         # An open order the lists disagree about (in neither, say, after a cancellation) is read from kt00007.
         in_doubt = any(_is_tracked_open(order) and not book.lists_agree(order) for order in todays)
@@ -515,10 +515,10 @@ def account_fills_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountFills:
         order_sync(user=user)
     except KiwoomApiError as failure:
         logger.warning("order sync of user %s failed: %s", user.pk, failure)  # the fills are asked below
-    read = cache.get(_fills_key(user_id=user.pk, mode=mode))
+    read = cache.get(_fills_key(credential))
     if read is None:
         rows = kiwoom_call(credential=credential, operation=lambda client, token: client.get_fills(token))
-        read = _fills_remember(user_id=user.pk, mode=mode, rows=rows)
+        read = _fills_remember(credential=credential, rows=rows)
     numbers = {fill.order_number for fill in read.rows}
     ids = selectors.order_ids_by_number(
         user=user,
@@ -533,13 +533,14 @@ def account_fills_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountFills:
     )
 
 
-def _fills_key(*, user_id: int, mode: str) -> str:
-    return f"brokerage:fills:v1:{user_id}:{mode}"
+def _fills_key(credential: KiwoomCredential) -> str:
+    # The keys' fingerprint: keys connected since read another account's fills.
+    return f"brokerage:fills:v1:{credential.user_id}:{credential.mode}:{credential.key_fingerprint}"
 
 
-def _fills_remember(*, user_id: int, mode: str, rows: list[kiwoom.Fill]) -> _FillsRead:
+def _fills_remember(*, credential: KiwoomCredential, rows: list[kiwoom.Fill]) -> _FillsRead:
     read = _FillsRead(rows=list(rows), fetched_at=timezone.now())
-    cache.set(_fills_key(user_id=user_id, mode=mode), read, SYNC_INTERVAL_SECONDS)
+    cache.set(_fills_key(credential), read, SYNC_INTERVAL_SECONDS)
     return read
 
 

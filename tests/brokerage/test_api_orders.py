@@ -379,6 +379,16 @@ class TestOtherKeys:
         assert entry["key_fingerprint_suffix"] == placed_then_keys_changed["key_fingerprint_suffix"]
         assert entry["key_fingerprint_suffix"] != status["key_fingerprint_suffix"]  # other keys now
 
+    def test_todays_fills_are_the_connected_keys_own_even_right_after_a_change(
+        self, connected_api, user, kiwoom
+    ):
+        market_buy(connected_api, 1)
+        assert connected_api.get(FILLS).json()["fills"]  # read, and kept for the sync interval
+        connected_api.delete("/api/v1/kiwoom/credentials")
+        other = connected_client(user, app_key="secondAccountKey000000000000001")
+
+        assert other.get(FILLS).json()["fills"] == []  # the new account has none
+
     def test_the_same_keys_connected_again_can_change_it(self, connected_api, user, kiwoom):
         order = limit_buy(connected_api, 2, 60_000).json()
         connected_api.delete("/api/v1/kiwoom/credentials")
