@@ -158,10 +158,12 @@ class Order(models.Model):
 
     @property
     def message(self) -> str:
-        """Kiwoom's own words about the order if any, else StockLab's note in the reader's language."""
-        if self.kiwoom_message or not self.note:
+        """StockLab's note on the order in the reader's language, with Kiwoom's own words beside it if any."""
+        if not self.note:
             return self.kiwoom_message
-        return self.get_note_display() % {"number": self.kiwoom_order_number}
+        # What became of it (reconciliation's word, say) first; what Kiwoom answered before, beside it.
+        note = self.get_note_display() % {"number": self.kiwoom_order_number}
+        return f"{note} ({self.kiwoom_message})" if self.kiwoom_message else note
 
     @property
     def is_open(self) -> bool:

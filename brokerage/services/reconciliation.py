@@ -90,8 +90,10 @@ def order_sync(*, user: User, force: bool = False) -> None:
             # A look waits briefly for a sync already running; the periodic task and `reconcile` wait longer.
             with named_lock(f"orders:{user.pk}:{mode}:sync", ttl=60, wait=10 if force else 1):
                 if force or _sync_due(user.pk, mode, orders):
+                    # Stamped with its start: an order that changes while Kiwoom is read is due next time.
+                    started = timezone.now()
                     _sync_mode(user, credential, orders)
-                    cache.set(_sync_key(user.pk, mode), timezone.now(), SYNC_INTERVAL_SECONDS)
+                    cache.set(_sync_key(user.pk, mode), started, SYNC_INTERVAL_SECONDS)
         except LockTimeout:
             logger.info("order sync of user %s (%s) skipped: another one is running", user.pk, mode)
 

@@ -69,6 +69,20 @@ class TestDropAfterKiwoomAccepted:
         assert korean != english
         assert entry.kiwoom_message == ""  # no host, port or exception name stored for the reader
 
+    def test_what_reconciliation_found_is_said_beside_what_kiwoom_answered_before(
+        self, connected_api, kiwoom
+    ):
+        kiwoom.control.inject_fault("http_5xx", api_id="kt10000", count=1)  # 1999: Kiwoom's own words
+        order_id = limit_buy(connected_api, 1, 60_000).json()["order_id"]
+        backdate_sending(order_id, SETTLED)
+
+        response = connected_api.post(order_url(order_id, "reconcile"), HTTP_ACCEPT_LANGUAGE="en")
+
+        assert response.json()["status"] == "not_placed"
+        message = response.json()["kiwoom_message"]
+        assert message.startswith("Not found among the day's orders at Kiwoom")
+        assert Order.objects.get(pk=order_id).kiwoom_message in message
+
     def test_a_resting_order_is_found_as_accepted(self, connected_api, user, kiwoom):
         kiwoom.control.inject_fault("drop_after", api_id="kt10000", count=1)
         order_id = limit_buy(connected_api, 3, 60_000).json()["order_id"]
