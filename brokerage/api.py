@@ -57,6 +57,18 @@ MODE = OpenApiParameter(
 )
 
 
+# GET kiwoom/credentials and GET kiwoom/credentials/status: the same answer (the prototype calls the second).
+CONNECTION_STATUS_SCHEMA = {
+    "parameters": [MODE],
+    "responses": {
+        200: CredentialStatusSerializer,
+        409: error("`credential_unreadable`: the stored keys can no longer be decrypted, reconnect them."),
+        **ERROR_RESPONSES,
+    },
+    "summary": "Connection status",
+}
+
+
 def _mode(request) -> str:
     """The `?mode=` of the request: which of the user's keys (mock unless it says real)."""
     mode = request.query_params.get("mode", Mode.MOCK)
@@ -92,17 +104,7 @@ class CredentialViewSet(viewsets.GenericViewSet):
         credential = services.credential_connect(user=request.user, **serializer.validated_data)
         return Response(CredentialStatusSerializer.for_credential(credential), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        parameters=[MODE],
-        responses={
-            200: CredentialStatusSerializer,
-            409: error(
-                "`credential_unreadable`: the stored keys can no longer be decrypted, reconnect them."
-            ),
-            **ERROR_RESPONSES,
-        },
-        summary="Connection status",
-    )
+    @extend_schema(**CONNECTION_STATUS_SCHEMA)
     def retrieve(self, request):
         return self.status(request)
 
@@ -115,17 +117,7 @@ class CredentialViewSet(viewsets.GenericViewSet):
         services.credential_disconnect(user=request.user, mode=_mode(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        parameters=[MODE],
-        responses={
-            200: CredentialStatusSerializer,
-            409: error(
-                "`credential_unreadable`: the stored keys can no longer be decrypted, reconnect them."
-            ),
-            **ERROR_RESPONSES,
-        },
-        summary="Connection status",
-    )
+    @extend_schema(**CONNECTION_STATUS_SCHEMA)
     @action(detail=False, methods=["get"])
     def status(self, request):
         mode = _mode(request)
