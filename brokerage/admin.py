@@ -19,6 +19,7 @@ from stocklab.errors import ApplicationError
 
 from . import kiwoom, services
 from .models import KiwoomCredential, Order, RefreshOutcome, TradingProfile
+from .models.credentials import key_fingerprint_suffix
 from .services.tokens import token_renew
 
 SECRET_FIELDS = ("app_key", "app_secret", "access_token")
@@ -122,7 +123,7 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
 
     @admin.display(description=_("fingerprint"), ordering="key_fingerprint")
     def fingerprint(self, credential):
-        return f"…{credential.key_fingerprint[-8:]}"
+        return f"…{key_fingerprint_suffix(credential.key_fingerprint)}"
 
     @admin.action(description=_("Refresh the access token now"), permissions=["operate"])
     def refresh_token(self, request, queryset):

@@ -87,11 +87,6 @@ def order_list(
     return orders
 
 
-def order_open_count(*, user: User) -> int:
-    """How many of the user's orders are still open at Kiwoom (modifications included, cancellations not)."""
-    return user.orders.filter(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY]).count()
-
-
 def order_get(*, user: User, order_id: int) -> Order | None:
     return user.orders.filter(pk=order_id).first()
 
@@ -105,11 +100,15 @@ def order_find_by_idempotency_key(*, user: User, key: str) -> Order | None:
     return user.orders.filter(idempotency_key=key).only(*_REPLAY_FIELDS).first() if key else None
 
 
-# What the sync works on: open orders and modifications (a cancellation is done once accepted), and the
-# attempts whose fate is unknown.
-_TO_SYNC = Q(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY]) | Q(
-    status__in=UNSETTLED_STATUSES
-)
+# Open at Kiwoom: orders and modifications (a cancellation is done once accepted), as Order.is_open says.
+_OPEN = Q(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY])
+# What the sync works on: the open ones, and the attempts whose fate is unknown.
+_TO_SYNC = _OPEN | Q(status__in=UNSETTLED_STATUSES)
+
+
+def order_open_count(*, user: User) -> int:
+    """How many of the user's orders are still open at Kiwoom (modifications included, cancellations not)."""
+    return user.orders.filter(_OPEN).count()
 
 
 def orders_to_sync(*, user: User) -> QuerySet[Order]:

@@ -8,6 +8,7 @@ from . import kiwoom
 from .errors import explain
 from .kiwoom.parsing import KST
 from .models import KiwoomCredential, Mode, OrderKind, OrderSide, OrderStatus, RefreshOutcome
+from .models.credentials import key_fingerprint_suffix
 from .models.orders import Exchange
 
 MAX_ORDER_QUANTITY = 10**9
@@ -82,7 +83,7 @@ class CredentialStatusSerializer(serializers.Serializer):
                 "mode": credential.mode,
                 "status": credential.status,
                 "app_key_masked": credential.masked_app_key,
-                "key_fingerprint_suffix": credential.key_fingerprint[-8:],
+                "key_fingerprint_suffix": key_fingerprint_suffix(credential.key_fingerprint),
                 "token_expires_at": expires,
                 "token_expires_at_kst": expires,
                 "last_refreshed_at": credential.last_refreshed_at,
@@ -203,7 +204,7 @@ class OrderSerializer(serializers.Serializer):
     """A ledger entry: an order, or a modification or cancellation of one (`kind`, with its `parent`)."""
 
     def get_key_fingerprint_suffix(self, order) -> str:
-        return order.key_fingerprint[-8:]
+        return key_fingerprint_suffix(order.key_fingerprint)
 
     id = serializers.IntegerField()
     order_number = serializers.CharField(

@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from . import kiwoom, selectors
 from .fields import DecryptionError
 from .models import OrderKind, OrderSide, OrderStatus
+from .models.credentials import key_fingerprint_suffix
 from .models.orders import OPEN_STATUSES
 from .serializers import CredentialStatusSerializer
 
@@ -67,7 +68,7 @@ def orders(request):
             "sides": OrderSide.choices,
             "labels": ledger_labels(),
             # Only the keys that placed an order can change it (its key_fingerprint_suffix says which).
-            "keys_suffix": credential.key_fingerprint[-8:] if credential else "",
+            "keys_suffix": key_fingerprint_suffix(credential.key_fingerprint) if credential else "",
         },
     )
 

@@ -31,6 +31,11 @@ class RefreshOutcome(models.TextChoices):
 SAME_TOKEN_RETRY_DELAY = timedelta(seconds=5)
 
 
+def key_fingerprint_suffix(fingerprint: str) -> str:
+    """The end of a key fingerprint that status pages and order entries show to tell keys apart."""
+    return fingerprint[-8:]
+
+
 class KiwoomCredential(models.Model):
     """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted."""
 
