@@ -49,7 +49,7 @@ def connected_user(kiwoom_url: str) -> tuple[str, str]:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import User
-    from brokerage.services import credential_connect
+    from brokerage.connections.services import credential_connect
     from kiwoom_sim.testing import SimControl
 
     app_key, secret = f"benchAppKey{uuid.uuid4().hex}", "benchSecret000000000000000000001"

@@ -36,7 +36,7 @@ def connected_user() -> tuple[str, str]:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from accounts.models import User
-    from brokerage.services import credential_connect
+    from brokerage.connections.services import credential_connect
 
     user = User.objects.create_user("overheaduser", password=None)
     credential = credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)

@@ -30,8 +30,8 @@ def create_credentials(count: int) -> dict[int, tuple[str, object]]:
     from django.utils import timezone
 
     from accounts.models import User
-    from brokerage.models import KiwoomCredential
-    from brokerage.services import key_fingerprint
+    from brokerage.connections.models import KiwoomCredential
+    from brokerage.connections.services import key_fingerprint
 
     now = timezone.now()
     rng = random.Random(7)
@@ -84,8 +84,8 @@ def main() -> None:
 
 
 def run_sweep(env: dict[str, str], kiwoom_url: str, originals: dict[int, tuple[str, object]]) -> None:
-    from brokerage.models import KiwoomCredential
-    from brokerage.tasks.tokens import kiwoom_token_sweep
+    from brokerage.connections.models import KiwoomCredential
+    from brokerage.connections.tasks import kiwoom_token_sweep
 
     worker_command = [str(common.BIN / "celery"), "-A", "stocklab", "worker", "--pool", "threads"]
     worker_command += ["--concurrency", str(WORKER_THREADS), "--without-mingle", "--without-gossip"]

@@ -1,13 +1,9 @@
-from stocklab.routers import ApiRouter, SingletonRouter
+"""The API under /api/v1/kiwoom/, each domain's routes."""
 
-from .api import AccountViewSet, CredentialViewSet, OrderEntryViewSet, OrderViewSet
+from django.urls import include, path
 
-singletons = SingletonRouter()
-singletons.register("kiwoom/credentials", CredentialViewSet, basename="kiwoom-credentials")
-singletons.register("kiwoom/account", AccountViewSet, basename="kiwoom-account")
-singletons.register("kiwoom/order", OrderEntryViewSet, basename="kiwoom-order")
-
-collections = ApiRouter()
-collections.register("kiwoom/orders", OrderViewSet, basename="kiwoom-orders")
-
-urlpatterns = singletons.urls + collections.urls
+urlpatterns = [
+    path("", include("brokerage.connections.urls")),
+    path("", include("brokerage.portfolio.urls")),
+    path("", include("brokerage.orders.urls")),
+]

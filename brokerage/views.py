@@ -1,15 +1,14 @@
-"""The website's pages, thin: each renders a template; data comes from the JSON API (fetch) or selectors."""
+"""The home page: the Kiwoom connection, and what disconnecting would leave open (spans the domains).
 
-from django.contrib.auth.decorators import login_required
+Each domain's own pages are in its `views`; all are thin: data comes from the JSON API (fetch) or selectors.
+"""
+
 from django.shortcuts import render
-from django.utils.translation import get_language
 
-from . import kiwoom, selectors
-from .fields import DecryptionError
-from .models import OrderKind, OrderSide, OrderStatus
-from .models.credentials import key_fingerprint_suffix
-from .models.orders import OPEN_STATUSES
-from .serializers import CredentialStatusSerializer
+from brokerage.connections.fields import DecryptionError
+from brokerage.connections.selectors import credential_find
+from brokerage.connections.serializers import CredentialStatusSerializer
+from brokerage.orders.selectors import order_open_count
 
 
 def home(request):
@@ -17,7 +16,7 @@ def home(request):
         return render(request, "brokerage/landing.html")
     unreadable = None
     try:
-        credential = selectors.credential_find(user=request.user)
+        credential = credential_find(user=request.user)
     except DecryptionError as error:
         # Shown as not connected, with the reason: connecting again replaces the keys the site cannot read.
         credential, unreadable = None, error.detail
@@ -29,70 +28,6 @@ def home(request):
             "status": CredentialStatusSerializer.for_credential(credential),
             "unreadable": unreadable,
             # Disconnecting leaves them open at Kiwoom, where StockLab can no longer change them.
-            "open_orders": selectors.order_open_count(user=request.user) if credential else 0,
+            "open_orders": order_open_count(user=request.user) if credential else 0,
         },
     )
-
-
-@login_required
-def balance(request):
-    return render(request, "brokerage/balance.html")
-
-
-@login_required
-def order_ticket(request):
-    side = request.GET.get("side")
-    return render(
-        request,
-        "brokerage/order_ticket.html",
-        {
-            "trade_types": trade_type_options(),
-            "side": side if side in OrderSide.values else OrderSide.BUY,
-            "stock_code": request.GET.get("code", "")[:6],
-            "labels": ledger_labels(),
-        },
-    )
-
-
-@login_required
-def orders(request):
-    try:
-        credential = selectors.credential_find(user=request.user)
-    except DecryptionError:
-        credential = None
-    return render(
-        request,
-        "brokerage/orders.html",
-        {
-            "statuses": OrderStatus.choices,
-            "sides": OrderSide.choices,
-            "labels": ledger_labels(),
-            # Only the keys that placed an order can change it (its key_fingerprint_suffix says which).
-            "keys_suffix": key_fingerprint_suffix(credential.key_fingerprint) if credential else "",
-        },
-    )
-
-
-def ledger_labels() -> dict:
-    """The ledger's codes in words, for the pages' scripts (translated here, once)."""
-    return {
-        "statuses": {value: str(label) for value, label in OrderStatus.choices},
-        "sides": {value: str(label) for value, label in OrderSide.choices},
-        "kinds": {value: str(label) for value, label in OrderKind.choices},
-        "trade_types": {option["value"]: option["label"] for option in trade_type_options()},
-        "open_statuses": sorted(OPEN_STATUSES),
-    }
-
-
-def trade_type_options() -> list[dict]:
-    """Kiwoom's trade types for a <select>: the Korean name in Korean, the English gloss first in English."""
-    english_page = (get_language() or "").startswith("en")
-    options = []
-    for trade_type in kiwoom.TradeType:
-        korean, _, gloss = trade_type.label.partition(" (")
-        gloss = gloss.removesuffix(")")
-        label = f"{gloss[:1].upper()}{gloss[1:]} ({korean})" if english_page and gloss else korean
-        options.append(
-            {"value": trade_type.value, "label": label, "requires_price": trade_type.requires_price}
-        )
-    return options

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import views
+from brokerage import views
+from brokerage.orders import views as order_views
+from brokerage.portfolio import views as portfolio_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("balance/", views.balance, name="balance"),
-    path("order/", views.order_ticket, name="order-ticket"),
-    path("orders/", views.orders, name="orders"),
+    path("balance/", portfolio_views.balance, name="balance"),
+    path("order/", order_views.order_ticket, name="order-ticket"),
+    path("orders/", order_views.orders, name="orders"),
 ]

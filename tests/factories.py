@@ -6,8 +6,9 @@ import factory
 from django.utils import timezone
 
 from accounts.models import User
-from brokerage.models import KiwoomCredential, Mode, Order
-from brokerage.services import key_fingerprint
+from brokerage.connections.models import KiwoomCredential, Mode
+from brokerage.connections.services import key_fingerprint
+from brokerage.orders.models import Order
 
 PASSWORD = "a-long-and-unusual-passphrase-42"
 

@@ -257,13 +257,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "kiwoom-token-sweep": {
-        "task": "brokerage.tasks.tokens.kiwoom_token_sweep",
+        "task": "brokerage.connections.tasks.kiwoom_token_sweep",
         "schedule": KIWOOM_TOKEN_SWEEP_INTERVAL,
         # A sweep still queued when the next one is due is dropped: the next one does the same work.
         "options": {"expire_seconds": KIWOOM_TOKEN_SWEEP_INTERVAL},
     },
     "orders-sync": {
-        "task": "brokerage.tasks.orders.orders_sync_all",
+        "task": "brokerage.orders.tasks.orders_sync_all",
         "schedule": ORDER_RECONCILE_INTERVAL,
         "options": {"expire_seconds": ORDER_RECONCILE_INTERVAL},
     },

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from brokerage.models import TradingProfile
+from brokerage.orders.models import TradingProfile
 from tests.factories import KiwoomCredentialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

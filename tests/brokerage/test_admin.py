@@ -15,8 +15,9 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from brokerage import services
-from brokerage.models import CredentialStatus, KiwoomCredential, Order, OrderStatus, TradingProfile
+from brokerage.connections.models import CredentialStatus, KiwoomCredential
+from brokerage.connections.services import credential_connect
+from brokerage.orders.models import Order, OrderStatus, TradingProfile
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import KiwoomCredentialFactory, UserFactory
 
@@ -43,7 +44,7 @@ def admin_client(operator):
 def connected(kiwoom):
     """An investor connected to the simulator with the demo keys (a real token)."""
     investor = UserFactory(username="minji")
-    return services.credential_connect(user=investor, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    return credential_connect(user=investor, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
 
 
 def secrets_of(credential: KiwoomCredential) -> list[str]:

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from brokerage.errors import explain
-from brokerage.models import KiwoomCredential
-from brokerage.services import credential_connect
+from brokerage.connections.errors import explain
+from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.services import credential_connect
 from tests.factories import KiwoomCredentialFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

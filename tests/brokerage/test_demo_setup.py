@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from brokerage.connections.models import KiwoomCredential
 from brokerage.management.commands.demo_setup import DEMO_PASSWORD, DEMO_USERNAME
-from brokerage.models import KiwoomCredential
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from brokerage.models import KiwoomCredential, Order, OrderStatus
-from brokerage.tasks import orders as order_tasks
-from brokerage.tasks import tokens as token_tasks
+from brokerage.connections import tasks as token_tasks
+from brokerage.connections.models import KiwoomCredential
+from brokerage.orders import tasks as order_tasks
+from brokerage.orders.models import Order, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 
 pytestmark = pytest.mark.django_db(

@@ -6,9 +6,19 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from brokerage import selectors
-from brokerage.errors import KiwoomNotConnected
-from brokerage.models import OrderStatus
+from brokerage.connections.errors import KiwoomNotConnected
+from brokerage.connections.selectors import credential_find, credential_get_connected
+from brokerage.orders.models import OrderStatus
+from brokerage.orders.selectors import (
+    credential_find_for_order,
+    order_find_by_idempotency_key,
+    order_get,
+    order_has_fresh_attempt,
+    order_ids_by_number,
+    order_list,
+    order_numbers_claimed,
+    orders_to_sync,
+)
 from tests.factories import KiwoomCredentialFactory, OrderFactory, UserFactory
 
 KST = ZoneInfo("Asia/Seoul")
@@ -20,7 +30,7 @@ class TestCredentials:
         stored = KiwoomCredentialFactory()
 
         with django_assert_num_queries(1):
-            found = selectors.credential_find(user=stored.user)
+            found = credential_find(user=stored.user)
             assert found.access_token == stored.access_token
         assert {"app_key", "app_secret"} <= found.get_deferred_fields()
 
@@ -30,14 +40,14 @@ class TestCredentials:
     def test_another_users_credential_is_never_found(self):
         KiwoomCredentialFactory()
 
-        assert selectors.credential_find(user=UserFactory()) is None
+        assert credential_find(user=UserFactory()) is None
         with pytest.raises(KiwoomNotConnected):
-            selectors.credential_get_connected(user=UserFactory())
+            credential_get_connected(user=UserFactory())
 
     def test_the_order_read_leaves_the_key_pair_encrypted_too(self):
         stored = KiwoomCredentialFactory()
 
-        found = selectors.credential_find_for_order(user=stored.user)
+        found = credential_find_for_order(user=stored.user)
 
         assert {"app_key", "app_secret"} <= found.get_deferred_fields()
         assert found.app_secret == stored.app_secret
@@ -48,8 +58,8 @@ class TestCredentials:
         OrderFactory(idempotency_key="key-2")  # another user's
 
         with django_assert_num_queries(1):
-            used = selectors.credential_find_for_order(user=stored.user, idempotency_key="key-1")
-        other = selectors.credential_find_for_order(user=stored.user, idempotency_key="key-2")
+            used = credential_find_for_order(user=stored.user, idempotency_key="key-1")
+        other = credential_find_for_order(user=stored.user, idempotency_key="key-2")
 
         assert used.idempotency_key_used is True
         assert other.idempotency_key_used is False
@@ -69,20 +79,20 @@ class TestOrdersAreTheUsersOwn:
     def test_the_ledger_and_one_entry(self, mine_and_theirs):
         mine, theirs = mine_and_theirs
 
-        assert list(selectors.order_list(user=mine.user)) == [mine]
-        assert selectors.order_get(user=mine.user, order_id=theirs.pk) is None
-        assert selectors.order_get(user=mine.user, order_id=mine.pk) == mine
+        assert list(order_list(user=mine.user)) == [mine]
+        assert order_get(user=mine.user, order_id=theirs.pk) is None
+        assert order_get(user=mine.user, order_id=mine.pk) == mine
 
     def test_an_idempotency_key(self, mine_and_theirs):
         mine, theirs = mine_and_theirs
 
-        assert selectors.order_find_by_idempotency_key(user=mine.user, key="k").pk == mine.pk
-        assert selectors.order_find_by_idempotency_key(user=theirs.user, key="k").pk == theirs.pk
+        assert order_find_by_idempotency_key(user=mine.user, key="k").pk == mine.pk
+        assert order_find_by_idempotency_key(user=theirs.user, key="k").pk == theirs.pk
 
     def test_what_a_sync_works_on(self, mine_and_theirs):
         mine, _theirs = mine_and_theirs
 
-        assert list(selectors.orders_to_sync(user=mine.user)) == [mine]
+        assert list(orders_to_sync(user=mine.user)) == [mine]
 
     def test_kiwoom_order_numbers(self, mine_and_theirs):
         mine, theirs = mine_and_theirs
@@ -90,10 +100,10 @@ class TestOrdersAreTheUsersOwn:
         theirs_only = OrderFactory(credential=theirs.credential, kiwoom_order_number="0000002")
 
         keys = mine.key_fingerprint
-        assert selectors.order_numbers_claimed(
-            user=mine.user, mode=mine.mode, key_fingerprint=keys, day=day
-        ) == {"0000001"}
-        ids = selectors.order_ids_by_number(
+        assert order_numbers_claimed(user=mine.user, mode=mine.mode, key_fingerprint=keys, day=day) == {
+            "0000001"
+        }
+        ids = order_ids_by_number(
             user=mine.user,
             mode=mine.mode,
             key_fingerprint=keys,
@@ -116,12 +126,10 @@ class TestOrdersAreTheUsersOwn:
         )
         day = timezone.localdate(later.created_at, KST)
 
-        ids = selectors.order_ids_by_number(
+        ids = order_ids_by_number(
             user=later.user, mode=later.mode, key_fingerprint="b" * 64, numbers={"0000001"}, day=day
         )
-        claimed = selectors.order_numbers_claimed(
-            user=later.user, mode=later.mode, key_fingerprint="a" * 64, day=day
-        )
+        claimed = order_numbers_claimed(user=later.user, mode=later.mode, key_fingerprint="a" * 64, day=day)
 
         assert ids == {"0000001": later.pk}
         assert claimed == {"0000001"}
@@ -131,9 +139,7 @@ class TestOrdersAreTheUsersOwn:
         since = theirs.created_at - timedelta(seconds=1)
         me = KiwoomCredentialFactory().user
 
-        assert not selectors.order_has_fresh_attempt(
-            user=me, stock_code=theirs.stock_code, side="buy", since=since
-        )
-        assert selectors.order_has_fresh_attempt(
+        assert not order_has_fresh_attempt(user=me, stock_code=theirs.stock_code, side="buy", since=since)
+        assert order_has_fresh_attempt(
             user=theirs.user, stock_code=theirs.stock_code, side="buy", since=since
         )

@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from brokerage.models import KiwoomCredential
-from brokerage.services import credential_connect
+from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.services import credential_connect
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]

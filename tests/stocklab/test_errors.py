@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable, translate
+from brokerage.connections.errors import KiwoomRateLimited, KiwoomUnavailable, translate
 from brokerage.kiwoom import errors as kiwoom_errors
 from stocklab.errors import InvalidInput
 

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from brokerage.models import KiwoomCredential, Order, OrderStatus
+from brokerage.connections.models import KiwoomCredential
+from brokerage.orders.models import Order, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import PASSWORD
 

@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from brokerage import services
-from brokerage.models import KiwoomCredential
+from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.services import credential_connect
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import PASSWORD, UserFactory
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_operator_sees_masked_credentials_refreshes_a_token_and_never_a_secret(page, site, kiwoom):
     UserFactory(username="operator", is_staff=True, is_superuser=True)
     investor = UserFactory(username="minji")
-    credential = services.credential_connect(user=investor, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential = credential_connect(user=investor, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     first_token = credential.access_token
     issued_before = kiwoom.control.stats()["calls"].get("au10001", 0)
     pages: dict[str, str] = {}

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from brokerage import services
+from brokerage.connections.services import credential_connect
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import UserFactory
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def ticket(page, site, kiwoom):
     """Opens the ticket for a side, once the account's holdings have loaded."""
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     log_in(page, site, user)
 
     def open_ticket(side):

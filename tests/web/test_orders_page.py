@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from brokerage import services
-from brokerage.models import Order, OrderKind, OrderStatus
+from brokerage.connections.services import credential_connect
+from brokerage.orders.models import Order, OrderKind, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import UserFactory
 
@@ -50,7 +50,7 @@ WHITE_SHARE_SCRIPT = """async (png) => {
 def connected_investor() -> tuple[User, APIClient]:
     """A user connected with the simulator's demo keys, and an API client of theirs to place orders with."""
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     api = APIClient()
     api.force_authenticate(user)
     return user, api

@@ -4,9 +4,10 @@ import pytest
 from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
-from brokerage import services
+from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.services import credential_connect
 from brokerage.kiwoom.market import is_on_tick, tick_size
-from brokerage.models import KiwoomCredential, Order, OrderKind, OrderStatus
+from brokerage.orders.models import Order, OrderKind, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import UserFactory
 
@@ -21,7 +22,7 @@ EMPTY_SECRET = "emptySecretKey000000000000000001"
 def test_balance_loading_empty_error_and_auto_refresh(page, site, kiwoom):
     kiwoom.control.add_account(EMPTY_KEY, EMPTY_SECRET, cash=3_000_000, holdings=[])
     user = UserFactory()
-    services.credential_connect(user=user, app_key=EMPTY_KEY, app_secret=EMPTY_SECRET)
+    credential_connect(user=user, app_key=EMPTY_KEY, app_secret=EMPTY_SECRET)
     log_in(page, site, user)
     page.clock.install()
 
@@ -62,7 +63,7 @@ def test_balance_loading_empty_error_and_auto_refresh(page, site, kiwoom):
 
 def test_kiwoom_rejecting_an_order_is_shown_with_its_reason(page, site, kiwoom):
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     log_in(page, site, user)
     kiwoom.control.set_price("005930", 70_000)
     page.goto(f"{site.url}/order/?code=005930")
@@ -79,7 +80,7 @@ def test_kiwoom_rejecting_an_order_is_shown_with_its_reason(page, site, kiwoom):
 
 def test_an_order_whose_answer_was_lost_is_being_checked_and_is_never_sent_twice(page, site, kiwoom):
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     log_in(page, site, user)
     page.goto(f"{site.url}/order/?code=005930")
     page.get_by_label("수량 (주)").fill("1")
@@ -110,7 +111,7 @@ def test_an_order_whose_answer_was_lost_is_being_checked_and_is_never_sent_twice
 def open_modify_dialog(page, site, kiwoom):
     """A resting limit buy of 3 at 69,000, and its modify dialog opened from the orders page; (id, dialog)."""
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     kiwoom.control.set_price("005930", 70_000)
     api = APIClient()
     api.force_authenticate(user)
@@ -202,7 +203,7 @@ def test_connecting_other_keys_says_they_replace_the_connected_ones_and_leaves_n
     page, site, kiwoom
 ):
     user = UserFactory()
-    services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+    credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     log_in(page, site, user)
     page.goto(site.url)
 

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from brokerage import kiwoom
-from brokerage.models import OrderStatus
+from brokerage.orders.models import OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import KiwoomCredentialFactory, OrderFactory
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import user_create
-from brokerage import services
-from brokerage.errors import KiwoomUnavailable
+from brokerage.connections.errors import KiwoomUnavailable
+from brokerage.connections.services import credential_connect
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "kiwoom-demo-2026"
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if not User.objects.filter(username=ADMIN_USERNAME).exists():
             User.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
         try:
-            services.credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
+            credential_connect(user=user, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
         except KiwoomUnavailable as exc:
             url = settings.KIWOOM_MOCK_BASE_URL
             raise CommandError(f"The Kiwoom simulator at {url} is unreachable.") from exc

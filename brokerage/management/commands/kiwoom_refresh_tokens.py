@@ -6,9 +6,9 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from brokerage.errors import KiwoomRateLimited, KiwoomUnavailable
-from brokerage.models import RefreshOutcome
-from brokerage.services.tokens import token_refresh, token_refresh_due
+from brokerage.connections.errors import KiwoomRateLimited, KiwoomUnavailable
+from brokerage.connections.models import RefreshOutcome
+from brokerage.connections.services.tokens import token_refresh, token_refresh_due
 
 # Fewer refreshes than this finish before a progress bar would say anything useful.
 PROGRESS_BAR_FROM = 20

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from brokerage.errors import explain
-from brokerage.models import CredentialStatus, KiwoomCredential
+from brokerage.connections.errors import explain
+from brokerage.connections.models import CredentialStatus, KiwoomCredential
 
 KST = ZoneInfo("Asia/Seoul")
 COLUMNS = (

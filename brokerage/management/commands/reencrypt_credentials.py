@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from brokerage.models import KiwoomCredential
+from brokerage.connections.models import KiwoomCredential
 
 
 class Command(BaseCommand):

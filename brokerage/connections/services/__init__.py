@@ -1,0 +1,22 @@
+"""Writes with a user's Kiwoom keys: connecting them, their tokens, and every call made with them."""
+
+from brokerage.connections.services.calls import kiwoom_call, kiwoom_calls
+from brokerage.connections.services.credentials import (
+    credential_connect,
+    credential_disconnect,
+    credential_record_error,
+    key_fingerprint,
+)
+from brokerage.connections.services.tokens import token_get_valid, token_refresh, token_renew
+
+__all__ = [
+    "credential_connect",
+    "credential_disconnect",
+    "credential_record_error",
+    "key_fingerprint",
+    "kiwoom_call",
+    "kiwoom_calls",
+    "token_get_valid",
+    "token_refresh",
+    "token_renew",
+]

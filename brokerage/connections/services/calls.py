@@ -1,0 +1,160 @@
+"""Calling Kiwoom with a user's keys: a valid token, the shared rate limiter, one retry of what Kiwoom refused
+unprocessed (a refused token, its 429), and errors in the API's vocabulary.
+
+Every call to Kiwoom outside the token's own issue goes through `kiwoom_call` or `kiwoom_calls`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from brokerage import kiwoom
+from brokerage.connections import ratelimit
+from brokerage.connections.errors import KiwoomRateLimited, translate
+from brokerage.connections.gateway import calls_for, client_for, slots_take
+from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.services import tokens
+from brokerage.connections.services.credentials import credential_record_error
+
+T = TypeVar("T")
+
+# Threads per process for the operations of `kiwoom_calls` after the first (shared by every request).
+UPSTREAM_THREADS = 32
+
+
+def kiwoom_call(*, credential: KiwoomCredential, operation: Callable[[kiwoom.KiwoomClient, str], T]) -> T:
+    """Run `operation(client, token)` with a valid token, paced by the shared rate limiter.
+
+    On 8005 (or 8010/8103, refusals of the token) the token is renewed and the call tried once more; on an
+    upstream 429 the credential's bucket for that TR is slowed down and the call tried once more in a later
+    slot. Kiwoom did not process a call
+    it refused with either, so trying it again (even an order) is safe. When no slot is free within
+    KIWOOM_RATE_LIMIT_WAIT, nothing is sent and `kiwoom_rate_limited` (429, Retry-After) is raised.
+    """
+    return kiwoom_calls(credential=credential, operations=[operation])[0]
+
+
+def kiwoom_calls(
+    *,
+    credential: KiwoomCredential,
+    operations: Sequence[Callable[[kiwoom.KiwoomClient, str], Any]],
+    api_ids: Sequence[str] = (),
+) -> list[Any]:
+    """`kiwoom_call` for independent operations, sent at the same time; their results in order.
+
+    `api_ids` names the TRs the operations call: their rate-limit slots are taken together, all or none,
+    before anything is sent, so that a request refused one slot wastes no other. The operations after the
+    first run in threads that only talk HTTP (and Redis, for the rate limiter), or after the first in the
+    caller's thread when no thread is free; renewing the token, recording errors and the one retry all happen
+    in the caller's thread.
+    """
+    client = client_for(credential.mode)
+    try:
+        with calls_for(credential_id=credential.pk, mode=credential.mode):
+            token = tokens.token_get_valid(credential=credential)
+            if api_ids:
+                slots_take(api_ids)
+            outcomes = _attempt_all(client, token, operations)
+            retry_token = token
+            results = []
+            for operation, outcome in zip(operations, outcomes, strict=True):
+                if _token_refused(outcome):
+                    if retry_token == token:
+                        retry_token = tokens.token_replace_rejected(credential=credential, rejected=token)
+                    outcome = _attempt(operation, client, retry_token)
+                elif isinstance(outcome, kiwoom.KiwoomRateLimited):
+                    _bucket_penalize(credential=credential, error=outcome)
+                    outcome = _attempt(operation, client, retry_token)
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                results.append(outcome)
+            return results
+    except kiwoom.KiwoomError as exc:
+        if isinstance(exc, kiwoom.KiwoomRateLimited):
+            _bucket_penalize(credential=credential, error=exc)
+        # A refused order or an unknown stock code is about that request, not about the connection: the
+        # credential's "last error" (shown beside its health) stays for what the keys and link went through.
+        if not isinstance(exc, kiwoom.KiwoomOrderRejected | kiwoom.KiwoomUnknownSymbol):
+            credential_record_error(credential=credential, error=exc)
+        raise translate(exc) from exc
+    except ratelimit.SlotUnavailable as exc:
+        retry_after = max(1, math.ceil(exc.retry_after))
+        raise KiwoomRateLimited(headers={"Retry-After": str(retry_after)}) from exc
+
+
+# Refusals of the token rather than the keys, which a token issued now, from here, may cure: 8010 (issued from
+# another IP) and 8103 (token or device check; Kiwoom's own helper issues anew on it), besides 8005.
+TOKEN_BOUND_DEVICE_CODES = frozenset({"8010", "8103"})
+
+
+def _token_refused(outcome: Any) -> bool:
+    if isinstance(outcome, kiwoom.KiwoomInvalidToken):
+        return True
+    return isinstance(outcome, kiwoom.KiwoomDeviceNotAllowed) and outcome.code in TOKEN_BOUND_DEVICE_CODES
+
+
+def _attempt(operation: Callable[[kiwoom.KiwoomClient, str], Any], client: kiwoom.KiwoomClient, token: str):
+    """The operation's result, or the exception it raised (for the caller to retry or raise)."""
+    try:
+        return operation(client, token)
+    except Exception as exc:
+        return exc
+
+
+def _attempt_all(client: kiwoom.KiwoomClient, token: str, operations: Sequence[Callable]) -> list[Any]:
+    first, *others = operations
+    pool = _upstream_pool()
+    # Each thread runs in a copy of this context: its requests are paced in the same credential's buckets.
+    futures = [pool.submit(contextvars.copy_context().run, _attempt, op, client, token) for op in others]
+    results = [_attempt(first, client, token)]
+    for operation, future in zip(others, futures, strict=True):
+        results.append(_attempt(operation, client, token) if future is None else future.result())
+    return results
+
+
+class _UpstreamPool:
+    """Threads that never keep a call waiting in a queue: with every thread busy, `submit` declines.
+
+    A call queued behind other requests' calls would start late, and its caller would wait longer than the
+    rate limiter's bound (KIWOOM_RATE_LIMIT_WAIT) and Kiwoom's answer together; run in the caller's thread
+    instead, it is only one call later.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="kiwoom")
+        self._free = threading.BoundedSemaphore(size)
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T] | None:
+        """`fn(*args)` on a free thread; None when there is none."""
+        if not self._free.acquire(blocking=False):
+            return None
+        try:
+            future = self._executor.submit(fn, *args)
+        except RuntimeError:  # the interpreter is shutting down: the caller's thread does it
+            self._free.release()
+            return None
+        future.add_done_callback(lambda _: self._free.release())
+        return future
+
+
+_pools: dict[int, _UpstreamPool] = {}
+
+
+def _upstream_pool() -> _UpstreamPool:
+    # One pool per process, made after any fork (a forked pool would hold threads that no longer exist).
+    pid = os.getpid()
+    pool = _pools.get(pid)
+    if pool is None:
+        pool = _pools.setdefault(pid, _UpstreamPool(UPSTREAM_THREADS))
+    return pool
+
+
+def _bucket_penalize(*, credential: KiwoomCredential, error: kiwoom.KiwoomRateLimited) -> None:
+    if error.api_id:
+        ratelimit.penalize(credential_id=credential.pk, api_id=error.api_id)

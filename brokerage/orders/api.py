@@ -1,0 +1,288 @@
+"""Order entry (kiwoom/order/buy, sell), the ledger (kiwoom/orders), today's fills (kiwoom/account/fills).
+
+Viewsets validate input, call one service or selector, and shape the answer; the work is in `services`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
+from brokerage.connections.errors import KiwoomApiError
+from brokerage.orders.filters import OrderFilterSerializer
+from brokerage.orders.models import UNSETTLED_STATUSES, Order
+from brokerage.orders.selectors import order_list
+from brokerage.orders.serializers import (
+    AccountFillsSerializer,
+    OrderCancelInputSerializer,
+    OrderInputSerializer,
+    OrderModifyInputSerializer,
+    OrderSerializer,
+)
+from brokerage.orders.services import (
+    account_fills_fetch,
+    order_cancel,
+    order_modify,
+    order_place,
+    order_reconcile,
+    order_request_answer,
+    order_sync,
+)
+from stocklab.schema import ERROR_RESPONSES, error
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique string per intended order (a UUID). A repeat with the same key gets the first answer "
+        "(same status and body, header `Idempotent-Replayed: true`) and sends nothing to Kiwoom; a repeat "
+        "while the first is still being processed gets 409 `idempotency_key_in_flight`; the same key with "
+        "other parameters gets 422 `idempotency_key_reused`. Refusals before the order is written "
+        "(invalid input, guardrails) are not recorded: a repeat is checked afresh."
+    ),
+)
+
+
+ORDER_ENTRY_ERRORS = {
+    **KIWOOM_ERRORS,
+    400: error(
+        "`invalid_input` (per-field `errors`), `malformed_request`, `idempotency_key_invalid`, or "
+        "`kiwoom_unknown_symbol`."
+    ),
+    403: error("`real_trading_disabled`, `real_trading_not_enabled` or `kiwoom_ip_not_allowed`."),
+    409: error(
+        "`kiwoom_not_connected`, `market_closed` (outside the session of the trade type) or "
+        "`idempotency_key_in_flight`."
+    ),
+    422: error(
+        "A guardrail: `order_price_off_tick` (with `tick_size` and `nearest_prices`), "
+        "`order_price_out_of_band` (with `lower_limit`, `upper_limit`), `order_exchange_not_supported`, "
+        "`order_type_not_supported` (stop-limit; mid-price types on mock), "
+        "`order_quantity_over_limit`, `order_value_over_limit` (with `limit`), "
+        "`order_confirmation_required`; `idempotency_key_reused`; or `kiwoom_order_rejected` with Kiwoom's "
+        "`kiwoom_code` and "
+        "`kiwoom_message` (and the ledger entry's `order_id`)."
+    ),
+    503: error(
+        "`kiwoom_unavailable`. With `order_status` `unresolved` the order may have reached Kiwoom: it is "
+        "reconciled (see `order_id`), never sent again. With `not_placed` nothing was sent."
+    ),
+}
+
+
+ORDER_CHANGE_ERRORS = {
+    **ORDER_ENTRY_ERRORS,
+    404: error("`not_found`: no such order of yours."),
+    409: error(
+        "`order_not_open` (only accepted or partially filled orders change), `order_not_modifiable`, "
+        "`order_change_unresolved` (an earlier modification or cancellation of the order, `change_id`, is "
+        "`pending` or `unresolved`: it may have reached Kiwoom and is being reconciled, so nothing is sent "
+        "until it is settled), `order_placed_with_other_keys` (the user has since connected other keys: "
+        "another account), `kiwoom_not_connected`, `market_closed` or `idempotency_key_in_flight`."
+    ),
+    422: error(
+        "`order_quantity_over_remainder`, `order_modify_unchanged` (the price is the order's own), a "
+        "guardrail on the new terms (`order_price_off_tick`, "
+        "`order_price_out_of_band`, `order_quantity_over_limit`, `order_value_over_limit`, "
+        "`order_confirmation_required`), `idempotency_key_reused`, or `kiwoom_order_rejected` with "
+        "Kiwoom's code."
+    ),
+}
+
+
+REPLAYED = OpenApiResponse(
+    OrderSerializer,
+    description="A repeat of an Idempotency-Key whose first request stopped before answering: the entry now.",
+)
+
+
+logger = logging.getLogger(__name__)
+
+
+def _answer_order_request(request, *, action: str, params: dict, perform) -> Response:
+    """Run an order write under the request's `Idempotency-Key` (see `order_request_answer`)."""
+    answer = order_request_answer(
+        user=request.user,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+        action=action,
+        params=params,
+        perform=perform,
+        render=_render_order,
+    )
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(answer.body, status=answer.status_code, headers=headers)
+
+
+# One serializer represents every order, as for balances (`_represent_balance`).
+_render_order = OrderSerializer().to_representation
+
+
+class OrderEntryViewSet(viewsets.GenericViewSet):
+    """Buy and sell; the answer is the order's ledger entry."""
+
+    serializer_class = OrderInputSerializer
+
+    def _place(self, request, side: str) -> Response:
+        serializer = OrderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return _answer_order_request(
+            request,
+            action=side,
+            params=data,
+            perform=lambda claim: order_place(user=request.user, side=side, idempotency=claim, **data),
+        )
+
+    @extend_schema(
+        request=OrderInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_ENTRY_ERRORS},
+        summary="Buy",
+        description="Checked by the guardrails, written to the ledger, then sent to Kiwoom (kt10000) once.",
+    )
+    @action(detail=False, methods=["post"])
+    def buy(self, request):
+        return self._place(request, "buy")
+
+    @extend_schema(
+        request=OrderInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_ENTRY_ERRORS},
+        summary="Sell",
+        description="Checked by the guardrails, written to the ledger, then sent to Kiwoom (kt10001) once.",
+    )
+    @action(detail=False, methods=["post"])
+    def sell(self, request):
+        return self._place(request, "sell")
+
+
+class OrderPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The order ledger: every attempt and what became of it, brought up to date when looked at."""
+
+    serializer_class = OrderSerializer
+    pagination_class = OrderPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return Order.objects.none()
+        if self.action != "list":
+            return order_list(user=self.request.user)
+        filters = OrderFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return order_list(user=self.request.user, **filters.validated_data)
+
+    def get_serializer_class(self):
+        inputs = {"modify": OrderModifyInputSerializer, "cancel": OrderCancelInputSerializer}
+        return inputs.get(self.action, OrderSerializer)
+
+    @extend_schema(
+        parameters=[OrderFilterSerializer],
+        responses={200: OrderSerializer(many=True), **ERROR_RESPONSES},
+        summary="The order ledger, newest first (paginated)",
+        description="Open orders are first brought up to date with Kiwoom (ka10075, ka10076), and unresolved "
+        "ones reconciled; when Kiwoom cannot answer, the ledger is shown as it stands.",
+    )
+    def list(self, request, *args, **kwargs):
+        _sync_quietly(request.user)
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        responses={
+            200: OrderSerializer,
+            404: error("`not_found`: no such order of yours."),
+            **ERROR_RESPONSES,
+        },
+        summary="One ledger entry (brought up to date with Kiwoom when still open or unresolved)",
+    )
+    def retrieve(self, request, *args, **kwargs):
+        order = self.get_object()
+        if order.is_open or order.status in UNSETTLED_STATUSES:
+            _sync_quietly(request.user)
+            order.refresh_from_db()
+        return Response(_render_order(order))
+
+    @extend_schema(
+        request=OrderCancelInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_CHANGE_ERRORS},
+        summary="Cancel the whole open remainder, or some shares of it (kt10003)",
+        description="Answers with the cancellation's own ledger entry (kind `cancel`, `parent` = this "
+        "order); the order becomes `cancelled` once nothing of it is left open.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._change(request, "cancel", order_cancel)
+
+    @extend_schema(
+        request=OrderModifyInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OrderSerializer, 200: REPLAYED, **ORDER_CHANGE_ERRORS},
+        summary="Move the open remainder, or some shares of it, to a new price (kt10002)",
+        description="Kiwoom gives the moved shares a new order number: the answer is that new ledger entry "
+        "(kind `modify`, `parent` = this order); the order becomes `modified` once nothing of it is left "
+        "open.",
+    )
+    @action(detail=True, methods=["post"])
+    def modify(self, request, pk=None):
+        return self._change(request, "modify", order_modify)
+
+    def _change(self, request, action: str, service) -> Response:
+        """Cancel or modify one of the user's orders (another user's is a 404 before anything else)."""
+        order = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return _answer_order_request(
+            request,
+            action=action,
+            params={"order_id": order.pk, **data},
+            perform=lambda claim: service(order=order, idempotency=claim, **data),
+        )
+
+    @extend_schema(
+        request=None,
+        responses={200: OrderSerializer, 404: error("`not_found`: no such order of yours."), **KIWOOM_ERRORS},
+        summary="Reconcile now: match unresolved attempts at Kiwoom (kt00007, ka10075, ka10076) and sync",
+    )
+    @action(detail=True, methods=["post"])
+    def reconcile(self, request, pk=None):
+        order = order_reconcile(order=self.get_object())
+        return Response(_render_order(order))
+
+
+def _sync_quietly(user) -> None:
+    """Looking at orders brings them up to date; if Kiwoom cannot answer, the ledger is shown as it stands."""
+    try:
+        order_sync(user=user)
+    except KiwoomApiError as failure:
+        logger.warning("order sync of user %s failed: %s", user.pk, failure)
+
+
+class AccountFillsViewSet(viewsets.GenericViewSet):
+    """Today's fills of the connected account (beside the balance, under /kiwoom/account/)."""
+
+    serializer_class = AccountFillsSerializer
+
+    @extend_schema(
+        parameters=[MODE],
+        responses={200: AccountFillsSerializer, **KIWOOM_ERRORS},
+        summary="Today's fills (ka10076), one row per order, newest first",
+    )
+    @action(detail=False, methods=["get"], serializer_class=AccountFillsSerializer)
+    def fills(self, request):
+        fills = account_fills_fetch(user=request.user, mode=mode_of(request))
+        return Response(AccountFillsSerializer(fills).data)

@@ -1,0 +1,7 @@
+from brokerage.portfolio.api import AccountViewSet
+from stocklab.routers import SingletonRouter
+
+router = SingletonRouter()
+router.register("kiwoom/account", AccountViewSet, basename="kiwoom-account")
+
+urlpatterns = router.urls
