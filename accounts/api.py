@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from stocklab.schema import ERROR_RESPONSES, THROTTLED
-from stocklab.throttling import AuthRateThrottle
+from stocklab.api.schema import ERROR_RESPONSES, THROTTLED
+from stocklab.api.throttling import AuthRateThrottle
 
 from . import services
 from .errors import LoginLockedOut

@@ -1,19 +1,18 @@
 """Account errors in the API's vocabulary (stocklab.errors maps every ApplicationError)."""
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
 
-from stocklab.errors import ApplicationError
+from stocklab.errors import ApplicationError, ErrorKind
 
 
 class UsernameTaken(ApplicationError):
     code = "username_taken"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
 
 
 class LoginLockedOut(ApplicationError):
     code = "login_locked_out"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    kind = ErrorKind.RATE_LIMITED
     default_detail = _(
         "Logging in with this username is paused after too many wrong passwords. Try again later."
     )
@@ -21,4 +20,4 @@ class LoginLockedOut(ApplicationError):
 
 class InvalidRefreshToken(ApplicationError):
     code = "invalid_refresh_token"
-    status_code = status.HTTP_400_BAD_REQUEST
+    kind = ErrorKind.INVALID

@@ -1,4 +1,4 @@
-from stocklab.routers import SingletonRouter
+from stocklab.api.routers import SingletonRouter
 
 from .api import AuthViewSet, TokenViewSet
 

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.generic import FormView
 
+from stocklab.api.throttling import AuthRateThrottle
 from stocklab.errors import InvalidInput
-from stocklab.throttling import AuthRateThrottle
 
 from . import services
 from .errors import UsernameTaken

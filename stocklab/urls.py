@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import ApiRootView, FaviconView
+from stocklab.api.views import ApiRootView, FaviconView
 
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
@@ -22,9 +22,9 @@ urlpatterns = [
     path("", include("brokerage.web_urls")),
 ]
 
-handler400 = "stocklab.errors.bad_request"
-handler404 = "stocklab.errors.page_not_found"
-handler500 = "stocklab.errors.server_error"
+handler400 = "stocklab.api.errors.bad_request"
+handler404 = "stocklab.api.errors.page_not_found"
+handler500 = "stocklab.api.errors.server_error"
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

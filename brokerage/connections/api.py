@@ -13,9 +13,9 @@ from brokerage.connections.models import Mode
 from brokerage.connections.selectors import credential_find
 from brokerage.connections.serializers import CredentialInputSerializer, CredentialStatusSerializer
 from brokerage.connections.services import credential_connect, credential_disconnect
+from stocklab.api.schema import ERROR_RESPONSES, error
+from stocklab.api.throttling import KiwoomConnectRateThrottle
 from stocklab.errors import InvalidInput
-from stocklab.schema import ERROR_RESPONSES, error
-from stocklab.throttling import KiwoomConnectRateThrottle
 
 KIWOOM_ERRORS = {
     **ERROR_RESPONSES,

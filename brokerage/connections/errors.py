@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
 
 from brokerage import kiwoom
-from stocklab.errors import ApplicationError
+from stocklab.errors import ApplicationError, ErrorKind
 
 
 class KiwoomNotConnected(ApplicationError):
     code = "kiwoom_not_connected"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _("No Kiwoom account is connected. Connect your Kiwoom app key and secret first.")
 
 
@@ -19,7 +18,7 @@ class CredentialUnreadable(ApplicationError):
     """Stored keys the site cannot decrypt (its encryption key changed): reconnecting helps, a retry not."""
 
     code = "credential_unreadable"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _(
         "Your stored Kiwoom keys can no longer be read by the site. Disconnect them and connect them again."
     )
@@ -27,7 +26,7 @@ class CredentialUnreadable(ApplicationError):
 
 class RealTradingDisabled(ApplicationError):
     code = "real_trading_disabled"
-    status_code = status.HTTP_403_FORBIDDEN
+    kind = ErrorKind.FORBIDDEN
     default_detail = _("Real trading is not enabled on this site.")
 
 
@@ -37,67 +36,69 @@ class KiwoomApiError(ApplicationError):
     # The Kiwoom error it translates; None once unpickled (what the API shows is kept in `extra`).
     kiwoom_error: kiwoom.KiwoomError | None = None
 
-    def __init__(self, detail=None, *, kiwoom_error: kiwoom.KiwoomError | None = None, headers=None) -> None:
+    def __init__(
+        self, detail=None, *, kiwoom_error: kiwoom.KiwoomError | None = None, retry_after: int | None = None
+    ) -> None:
         self.kiwoom_error = kiwoom_error
         extra = {}
         # The detail is ours, in the user's language; Kiwoom's own words (Korean) come beside it. A transport
         # failure's text (hosts, ports, exception names) is for the logs only.
         if kiwoom_error is not None and kiwoom_error.answered:
             extra = {"kiwoom_code": kiwoom_error.code or "", "kiwoom_message": kiwoom_error.message}
-        super().__init__(detail, extra=extra, headers=headers)
+        super().__init__(detail, extra=extra, retry_after=retry_after)
 
 
 class KiwoomInvalidCredentials(KiwoomApiError):
     code = "kiwoom_invalid_credentials"
-    status_code = status.HTTP_400_BAD_REQUEST
+    kind = ErrorKind.INVALID
     default_detail = _("Kiwoom refused the app key and secret.")
 
 
 class KiwoomTokenRejected(KiwoomApiError):
     code = "kiwoom_token_rejected"
-    status_code = status.HTTP_502_BAD_GATEWAY
+    kind = ErrorKind.UPSTREAM_FAILED
     default_detail = _("Kiwoom rejected the access token even after it was renewed.")
 
 
 class KiwoomRateLimited(KiwoomApiError):
     code = "kiwoom_rate_limited"
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    kind = ErrorKind.RATE_LIMITED
     default_detail = _("Too many requests to Kiwoom; try again in a moment.")
 
 
 class KiwoomUnknownSymbol(KiwoomApiError):
     code = "kiwoom_unknown_symbol"
-    status_code = status.HTTP_400_BAD_REQUEST
+    kind = ErrorKind.INVALID
     default_detail = _("Kiwoom does not know that stock code.")
 
 
 class KiwoomOrderRejected(KiwoomApiError):
     code = "kiwoom_order_rejected"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    kind = ErrorKind.REFUSED
     default_detail = _("Kiwoom rejected the order.")
 
 
 class KiwoomModeMismatch(KiwoomApiError):
     code = "kiwoom_mode_mismatch"
-    status_code = status.HTTP_400_BAD_REQUEST
+    kind = ErrorKind.INVALID
     default_detail = _("These keys belong to the other trading mode (real versus mock).")
 
 
 class KiwoomDeviceNotAllowed(KiwoomApiError):
     code = "kiwoom_ip_not_allowed"
-    status_code = status.HTTP_403_FORBIDDEN
+    kind = ErrorKind.FORBIDDEN
     default_detail = _("Kiwoom refused this server's IP address or device.")
 
 
 class KiwoomBadRequest(KiwoomApiError):
     code = "kiwoom_bad_request"
-    status_code = status.HTTP_502_BAD_GATEWAY
+    kind = ErrorKind.UPSTREAM_FAILED
     default_detail = _("Kiwoom could not read the request.")
 
 
 class KiwoomUnavailable(KiwoomApiError):
     code = "kiwoom_unavailable"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    kind = ErrorKind.UNAVAILABLE
     default_detail = _("Kiwoom cannot be reached right now. Try again shortly.")
 
 
@@ -118,8 +119,8 @@ def translate(error: kiwoom.KiwoomError) -> KiwoomApiError:
     """The API error for a Kiwoom error (raise it `from` the original)."""
     for kiwoom_class, api_class in _TRANSLATIONS:
         if isinstance(error, kiwoom_class):
-            headers = {"Retry-After": "1"} if api_class is KiwoomRateLimited else None
-            return api_class(kiwoom_error=error, headers=headers)
+            retry_after = 1 if api_class is KiwoomRateLimited else None
+            return api_class(kiwoom_error=error, retry_after=retry_after)
     return KiwoomUnavailable(kiwoom_error=error)
 
 

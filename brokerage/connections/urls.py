@@ -1,5 +1,5 @@
 from brokerage.connections.api import CredentialViewSet
-from stocklab.routers import SingletonRouter
+from stocklab.api.routers import SingletonRouter
 
 router = SingletonRouter()
 router.register("kiwoom/credentials", CredentialViewSet, basename="kiwoom-credentials")

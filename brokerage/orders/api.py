@@ -35,7 +35,7 @@ from brokerage.orders.services import (
     order_request_answer,
     order_sync,
 )
-from stocklab.schema import ERROR_RESPONSES, error
+from stocklab.api.schema import ERROR_RESPONSES, error
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
 
-from stocklab.errors import ApplicationError
+from stocklab.errors import ApplicationError, ErrorKind
 
 
 class OrderPlacedWithOtherKeys(ApplicationError):
@@ -13,7 +12,7 @@ class OrderPlacedWithOtherKeys(ApplicationError):
     reach another account, where the same order number can name another order."""
 
     code = "order_placed_with_other_keys"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _(
         "This order was placed with Kiwoom keys you have since replaced, so StockLab cannot change it. "
         "Change it in Kiwoom's own app, or connect those keys again."
@@ -25,7 +24,7 @@ class OrderChangeUnresolved(ApplicationError):
     could change the order twice, so nothing is resent after an ambiguous failure."""
 
     code = "order_change_unresolved"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _(
         "An earlier change of this order is not confirmed by Kiwoom yet: it may have reached Kiwoom and is "
         "being checked against Kiwoom's orders. This change was not sent; try again once the earlier one is "
@@ -35,7 +34,7 @@ class OrderChangeUnresolved(ApplicationError):
 
 class IdempotencyKeyInvalid(ApplicationError):
     code = "idempotency_key_invalid"
-    status_code = status.HTTP_400_BAD_REQUEST
+    kind = ErrorKind.INVALID
     default_detail = _(
         "The Idempotency-Key header must be 1 to 255 visible ASCII characters, such as a UUID."
     )
@@ -43,7 +42,7 @@ class IdempotencyKeyInvalid(ApplicationError):
 
 class IdempotencyKeyInFlight(ApplicationError):
     code = "idempotency_key_in_flight"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _(
         "A request with this Idempotency-Key is still being processed. Wait for its answer, then repeat it "
         "to get the same answer."
@@ -52,7 +51,7 @@ class IdempotencyKeyInFlight(ApplicationError):
 
 class IdempotencyKeyReused(ApplicationError):
     code = "idempotency_key_reused"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    kind = ErrorKind.REFUSED
     default_detail = _(
         "This Idempotency-Key was already used for a different request. Use a new key for a new request."
     )
@@ -60,13 +59,13 @@ class IdempotencyKeyReused(ApplicationError):
 
 class OrderNotOpen(ApplicationError):
     code = "order_not_open"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _("The order is no longer open at Kiwoom.")
 
 
 class OrderNotModifiable(ApplicationError):
     code = "order_not_modifiable"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _(
         "Only orders with a price (limit types) can be modified; cancel this one and place a new order."
     )
@@ -74,13 +73,13 @@ class OrderNotModifiable(ApplicationError):
 
 class OrderQuantityOverRemainder(ApplicationError):
     code = "order_quantity_over_remainder"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    kind = ErrorKind.REFUSED
     default_detail = _("The quantity is more than the order has left open.")
 
 
 class OrderModifyUnchanged(ApplicationError):
     code = "order_modify_unchanged"
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    kind = ErrorKind.REFUSED
     default_detail = _("That is the order's price already: a modification would change nothing.")
 
     def __init__(self) -> None:

@@ -14,14 +14,13 @@ from datetime import datetime, time
 from django.conf import settings
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
 
 from brokerage import kiwoom
 from brokerage.connections.errors import RealTradingDisabled
 from brokerage.connections.models import Mode
 from brokerage.kiwoom.parsing import KST
 from brokerage.orders.models import Exchange, TradingProfile
-from stocklab.errors import ApplicationError
+from stocklab.errors import ApplicationError, ErrorKind
 
 # KRX daily price limit: ± this share of the base price (PROTOCOL.md 6.3).
 PRICE_BAND_PERCENT = 30
@@ -70,7 +69,7 @@ _AFTER_HOURS_SESSIONS = {
 class OrderRuleViolation(ApplicationError):
     """An order that is well formed but breaks a trading rule; nothing was sent to Kiwoom."""
 
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    kind = ErrorKind.REFUSED
 
 
 class OrderPriceOffTick(OrderRuleViolation):
@@ -110,13 +109,13 @@ class OrderConfirmationRequired(OrderRuleViolation):
 
 class MarketClosed(ApplicationError):
     code = "market_closed"
-    status_code = status.HTTP_409_CONFLICT
+    kind = ErrorKind.CONFLICT
     default_detail = _("The market is closed.")
 
 
 class RealTradingNotEnabled(ApplicationError):
     code = "real_trading_not_enabled"
-    status_code = status.HTTP_403_FORBIDDEN
+    kind = ErrorKind.FORBIDDEN
     default_detail = _("Real trading is not enabled for your account. An operator can enable it.")
 
 

@@ -1,5 +1,5 @@
 from brokerage.orders.api import AccountFillsViewSet, OrderEntryViewSet, OrderViewSet
-from stocklab.routers import ApiRouter, SingletonRouter
+from stocklab.api.routers import ApiRouter, SingletonRouter
 
 singletons = SingletonRouter()
 singletons.register("kiwoom/order", OrderEntryViewSet, basename="kiwoom-order")

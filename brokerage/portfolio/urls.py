@@ -1,5 +1,5 @@
 from brokerage.portfolio.api import AccountViewSet
-from stocklab.routers import SingletonRouter
+from stocklab.api.routers import SingletonRouter
 
 router = SingletonRouter()
 router.register("kiwoom/account", AccountViewSet, basename="kiwoom-account")

@@ -10,6 +10,7 @@ from django.test import Client
 
 from brokerage.connections.errors import KiwoomRateLimited, KiwoomUnavailable, translate
 from brokerage.kiwoom import errors as kiwoom_errors
+from stocklab.api.errors import status_of
 from stocklab.errors import InvalidInput
 
 
@@ -19,9 +20,9 @@ def test_a_pickled_error_answers_as_the_original():
     copy = pickle.loads(pickle.dumps(error))
 
     assert type(copy) is KiwoomRateLimited
-    assert (copy.code, copy.status_code) == ("kiwoom_rate_limited", 429)
-    assert (copy.detail, copy.extra, copy.headers) == (error.detail, error.extra, error.headers)
-    assert copy.headers["Retry-After"] == "1"
+    assert (copy.code, status_of(copy)) == ("kiwoom_rate_limited", 429)
+    assert (copy.detail, copy.extra, copy.retry_after) == (error.detail, error.extra, error.retry_after)
+    assert copy.retry_after == 1
     assert copy.kiwoom_error is None  # Kiwoom's own exception stays behind; `extra` says what it was
 
 
@@ -93,7 +94,7 @@ class TestErrorsBeforeAnyApiView:
         assert response["Content-Type"].startswith("text/html")
 
     def test_a_crash_under_the_api_is_a_json_500(self, rf):
-        from stocklab.errors import server_error
+        from stocklab.api.errors import server_error
 
         response = server_error(rf.get("/api/v1/kiwoom/account/balance"))
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from stocklab.throttling import AuthRateThrottle, KiwoomConnectRateThrottle
+from stocklab.api.throttling import AuthRateThrottle, KiwoomConnectRateThrottle
 from tests.conftest import DEMO_APP_KEY, bearer_client
 from tests.factories import PASSWORD
 

@@ -85,7 +85,7 @@ def kiwoom_calls(
         raise translate(exc) from exc
     except ratelimit.SlotUnavailable as exc:
         retry_after = max(1, math.ceil(exc.retry_after))
-        raise KiwoomRateLimited(headers={"Retry-After": str(retry_after)}) from exc
+        raise KiwoomRateLimited(retry_after=retry_after) from exc
 
 
 # Refusals of the token rather than the keys, which a token issued now, from here, may cure: 8010 (issued from

@@ -81,7 +81,8 @@ from brokerage.orders.selectors import (
     order_get,
     trading_profile_of,
 )
-from stocklab.errors import ApplicationError, error_payload
+from stocklab.api.errors import error_payload, status_of
+from stocklab.errors import ApplicationError
 
 # Quotes (ka10001) for the guardrails are reused this long.
 STOCK_INFO_SECONDS = 5
@@ -642,7 +643,7 @@ def order_record(
         if failure is None:
             order.response_status, order.response_body = status.HTTP_201_CREATED, idempotency.render(order)
         else:
-            order.response_status = failure.status_code
+            order.response_status = status_of(failure)
             order.response_body = error_payload(code=failure.code, detail=failure.detail, **failure.extra)
         fields.update(response_status=order.response_status, response_body=order.response_body)
     Order.objects.filter(pk=order.pk).update(**fields)

@@ -11,6 +11,7 @@ from brokerage.kiwoom import StockInfo
 from brokerage.orders import guardrails
 from brokerage.orders.guardrails import OrderLimits, OrderProposal
 from brokerage.orders.models import Order, TradingProfile
+from stocklab.errors import ErrorKind
 from tests.brokerage.orders.helpers import (
     BUY,
     SAMSUNG,
@@ -173,7 +174,7 @@ class TestTheRules:
         error = refusal(guardrails.check_trading_hours, trade_type=trade_type, exchange=exchange, now=moment)
 
         assert error.code == "market_closed"
-        assert error.status_code == 409
+        assert error.kind == ErrorKind.CONFLICT
 
     def test_a_closed_market_says_when_it_opens(self, settings):
         settings.ORDER_ENFORCE_TRADING_HOURS = True
