@@ -7,7 +7,6 @@ from brokerage.orders.services.entry import (
     order_modify,
     order_place,
     order_request_answer,
-    stock_info_get,
 )
 from brokerage.orders.services.reconciliation import (
     AccountFill,
@@ -29,5 +28,4 @@ __all__ = [
     "order_request_answer",
     "order_settle_abandoned",
     "order_sync",
-    "stock_info_get",
 ]

@@ -43,12 +43,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +61,7 @@ from brokerage.connections.errors import KiwoomApiError, KiwoomRateLimited, Kiwo
 from brokerage.connections.models import KiwoomCredential, Mode
 from brokerage.connections.selectors import credential_require_connected
 from brokerage.connections.services.calls import kiwoom_call
+from brokerage.market.services import stock_info_get
 from brokerage.orders import guardrails
 from brokerage.orders.errors import (
     IdempotencyKeyInFlight,
@@ -84,8 +84,6 @@ from brokerage.orders.selectors import (
 from stocklab.api.errors import error_payload, status_of
 from stocklab.errors import ApplicationError
 
-# Quotes (ka10001) for the guardrails are reused this long.
-STOCK_INFO_SECONDS = 5
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 # A token good for this much longer than KIWOOM_TOKEN_REFRESH_MARGIN is used as it is (tokens.token_get_valid
 # renews only within the margin), so nothing is sent between writing the entry and its request: the entry is
@@ -210,22 +208,6 @@ def _replay(*, user: User, claim: IdempotencyClaim) -> OrderAnswer | None:
     # Its request stopped without an answer (its process died, or an unexpected error): the entry as it is.
     entry = order_get(user=user, order_id=order.pk)
     return OrderAnswer(status.HTTP_200_OK, claim.render(entry), replayed=True)
-
-
-# --- Quotes -------------------------------------------------------------------------------------------------
-
-
-def stock_info_get(*, credential: KiwoomCredential, stock_code: str) -> kiwoom.StockInfo:
-    """ka10001 for one stock, reused for a few seconds (the guardrails need it for every order)."""
-    key = f"brokerage:stock-info:{credential.mode}:{stock_code}"
-    cached = cache.get(key)
-    if cached is not None:
-        return kiwoom.StockInfo(**cached)
-    info = kiwoom_call(
-        credential=credential, operation=lambda client, token: client.get_stock_info(token, stock_code)
-    )
-    cache.set(key, asdict(info), STOCK_INFO_SECONDS)
-    return info
 
 
 # --- Placing, modifying, cancelling -------------------------------------------------------------------------
