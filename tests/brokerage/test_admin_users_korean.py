@@ -1,4 +1,4 @@
-"""The users' admin in Korean: their Kiwoom connections and trading limits in the site's language."""
+"""The users' admin in Korean (extended by brokerage/admin.py): Kiwoom connections and trading limits."""
 
 import pytest
 from django.test import Client
