@@ -1,5 +1,6 @@
 """Sign-up, JWT tokens, logout and the current user, as viewsets behind the API router."""
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from stocklab.api.schema import ERROR_RESPONSES, THROTTLED
+from stocklab.api.schema import ERROR_RESPONSES, THROTTLED, error
 from stocklab.api.throttling import AuthRateThrottle
 
 from . import services
@@ -42,12 +43,19 @@ class AuthViewSet(viewsets.GenericViewSet):
         user = services.user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=LogoutSerializer, responses={204: OpenApiResponse(), **ERROR_RESPONSES})
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={
+            204: OpenApiResponse(),
+            **ERROR_RESPONSES,
+            403: error("`refresh_token_not_yours`: the refresh token is another user's; nothing is revoked."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def logout(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.refresh_token_revoke(refresh=serializer.validated_data["refresh"])
+        services.refresh_token_revoke(user=request.user, refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: UserSerializer, **ERROR_RESPONSES})
@@ -69,7 +77,15 @@ class TokenViewSet(viewsets.GenericViewSet):
     }
 
     def get_serializer_class(self):
-        return self.serializers[self.action]
+        # OPTIONS (DRF's "metadata" action) describes what the route's POST takes.
+        action = self.action_map.get("post") if self.action == "metadata" else self.action
+        return self.serializers[action]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Tokens are credentials: no browser or proxy may keep a copy of the answer.
+        add_never_cache_headers(response)
+        return response
 
     def get_authenticate_header(self, request):
         # No authenticators here, yet a refused password or token is still a 401 with a Bearer challenge.

@@ -21,3 +21,9 @@ class LoginLockedOut(ApplicationError):
 class InvalidRefreshToken(ApplicationError):
     code = "invalid_refresh_token"
     kind = ErrorKind.INVALID
+
+
+class RefreshTokenNotYours(ApplicationError):
+    code = "refresh_token_not_yours"
+    kind = ErrorKind.FORBIDDEN
+    default_detail = _("This refresh token belongs to another account: log out with your own.")

@@ -3,11 +3,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from stocklab.errors import InvalidInput
 
-from .errors import InvalidRefreshToken, UsernameTaken
+from .errors import InvalidRefreshToken, RefreshTokenNotYours, UsernameTaken
 from .models import User
 
 
@@ -34,9 +35,14 @@ def user_create(*, username: str, email: str, password: str) -> User:
     return user
 
 
-def refresh_token_revoke(*, refresh: str) -> None:
-    """Blacklist a refresh token, so that it can never mint access tokens again."""
+def refresh_token_revoke(*, user: User, refresh: str) -> None:
+    """Blacklist one of the user's refresh tokens, so that it can never mint access tokens again; another
+    user's token is refused (whoever holds it must not be able to log its owner out)."""
     try:
-        RefreshToken(refresh).blacklist()
+        token = RefreshToken(refresh)
     except TokenError as exc:
         raise InvalidRefreshToken(_("The refresh token is invalid or already revoked.")) from exc
+    owner = token.get(jwt_settings.USER_ID_CLAIM)
+    if str(owner) != str(getattr(user, jwt_settings.USER_ID_FIELD)):
+        raise RefreshTokenNotYours()
+    token.blacklist()

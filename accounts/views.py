@@ -1,7 +1,10 @@
-"""Sign-up, log-in and log-out pages (session authentication); `services.user_create` makes accounts."""
+"""Sign-up, log-in, log-out and password-reset pages (session authentication); `services.user_create` makes
+accounts."""
 
 import math
 
+from axes.helpers import get_client_ip_address
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -80,6 +83,16 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have logged out."))
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and whoever proved they hold the account's mailbox may log in again at once: the lockout
+    their wrong passwords earned from this address is lifted."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(ip=get_client_ip_address(self.request), username=form.user.get_username())
         return response
 
 

@@ -47,7 +47,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that can answer, so that every answer carries the policy (errors and files too).
+    "stocklab.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "stocklab.middleware.RejectNulInQueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -56,9 +59,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the CSRF check (a forged form is refused without counting) and the language (its page).
+    "accounts.middleware.LoginRateLimitMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Scripts, styles and everything else from the site itself only: no inline script or style, no eval, no
+# framing (read by stocklab.middleware, as Django 6 reads it). Images may be data: URIs (Swagger UI's icons).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
 
 ROOT_URLCONF = "stocklab.urls"
 WSGI_APPLICATION = "stocklab.wsgi.application"
@@ -122,12 +142,21 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link works for an hour (the e-mail says so), and once.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# --- E-mail -----------------------------------------------------------------------------------------------
+# Password-reset links. Development and tests print messages on the console; production.py sends them over
+# SMTP as the environment says.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="StockLab <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- I18n -------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ko"
@@ -164,9 +193,20 @@ REST_FRAMEWORK = {
     # Client IPs from REMOTE_ADDR alone: without a proxy, X-Forwarded-For is whatever the client says
     # (production.py trusts one proxy's entry when DJANGO_BEHIND_TLS_PROXY says there is one).
     "NUM_PROXIES": 0,
+    # And every user's calls (per client IP when anonymous), so that no one client takes the site's capacity:
+    # reads generously (pages poll), writes less so, orders (each one sent to Kiwoom) least. Views that set
+    # their own throttles keep these by adding to them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "stocklab.api.throttling.UserReadRateThrottle",
+        "stocklab.api.throttling.UserWriteRateThrottle",
+        "stocklab.api.throttling.OrderRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
         "kiwoom_connect": env.str("THROTTLE_KIWOOM_CONNECT_RATE", default="10/min"),
+        "user_read": env.str("THROTTLE_USER_READ_RATE", default="600/min"),
+        "user_write": env.str("THROTTLE_USER_WRITE_RATE", default="120/min"),
+        "orders": env.str("THROTTLE_ORDERS_RATE", default="60/min"),
     },
 }
 SIMPLE_JWT = {

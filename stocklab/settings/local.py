@@ -14,3 +14,6 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Serve static files straight from the apps and static/ (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Password-reset mail is printed where `make demo` runs, link included.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -20,5 +20,10 @@ WHITENOISE_AUTOREFRESH = True
 # The suite signs in and connects far more often than a person: the throttling tests set their own rates.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"auth": "100000/min", "kiwoom_connect": "100000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        scope: "100000/min" for scope in ("auth", "kiwoom_connect", "user_read", "user_write", "orders")
+    },
 }
+
+# Password-reset mail is printed (pytest-django's outbox replaces this in the suite itself).
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -3,9 +3,10 @@
 import pytest
 import time_machine
 from django.test import Client
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,19 @@ class TestSignup:
         body = response.json()
         assert body["code"] == "invalid_input"
         assert body["errors"]["password"]
+        assert not User.objects.filter(username="minji").exists()
+
+    def test_a_megabyte_password_is_refused_with_a_field_error(self, api):
+        response = api.post(
+            "/api/v1/auth/signup",
+            {"username": "minji", "email": "minji@example.com", "password": "correct horse " * 80_000},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert response.json()["errors"]["password"] == [
+            "비밀번호가 너무 깁니다. 최대 128자까지 쓸 수 있습니다."
+        ]
         assert not User.objects.filter(username="minji").exists()
 
     def test_a_taken_username_is_a_conflict(self, api, user):
@@ -111,6 +125,25 @@ class TestTokens:
         assert response.status_code == 401
         assert response.json()["code"] == "authentication_failed"
 
+    @pytest.mark.parametrize(
+        "path", ["/api/v1/auth/token", "/api/v1/auth/token/refresh", "/api/v1/auth/token/verify"]
+    )
+    def test_options_describes_what_the_endpoint_takes(self, api, path):
+        response = api.options(path)
+
+        assert response.status_code == 200
+        assert response.json()["actions"]["POST"]
+
+    def test_tokens_are_never_stored_by_a_cache(self, api, user):
+        obtained = obtain(api, user.username)
+        refreshed = api.post(
+            "/api/v1/auth/token/refresh", {"refresh": obtained.json()["refresh"]}, format="json"
+        )
+
+        assert (obtained.status_code, refreshed.status_code) == (200, 200)
+        assert "no-store" in obtained["Cache-Control"]
+        assert "no-store" in refreshed["Cache-Control"]
+
     def test_verify_refuses_the_token_of_a_user_who_is_gone(self, api, user):
         access = obtain(api, user.username).json()["access"]
         user.delete()
@@ -136,6 +169,21 @@ class TestLogoutAndMe:
 
         assert response.status_code == 400
         assert response.json()["code"] == "invalid_refresh_token"
+
+    def test_logout_refuses_another_users_refresh_token_and_revokes_nothing(self, api, user, user_api):
+        other = UserFactory()
+        theirs = obtain(api, other.username).json()["refresh"]
+
+        response = user_api.post("/api/v1/auth/logout", {"refresh": theirs}, format="json")
+
+        assert response.status_code == 403
+        assert response.json()["code"] == "refresh_token_not_yours"
+        assert not BlacklistedToken.objects.exists()
+        assert api.post("/api/v1/auth/token/refresh", {"refresh": theirs}, format="json").status_code == 200
+
+    @pytest.mark.parametrize("path", ["/api/v1/auth/signup", "/api/v1/auth/logout", "/api/v1/auth/me"])
+    def test_options_on_the_account_endpoints_answers(self, user_api, path):
+        assert user_api.options(path).status_code == 200
 
     def test_me_is_the_caller(self, user_api, user):
         response = user_api.get("/api/v1/auth/me")

@@ -1,7 +1,10 @@
 """Password guessing locks out one username from one IP (django-axes), on the web and through the API."""
 
+import re
+
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -61,3 +64,27 @@ def test_another_username_from_the_same_ip_is_not_locked(user):
         web_login(client, user.username, f"guess-{n}")
 
     assert web_login(client, other_user.username, PASSWORD).status_code == 302
+
+
+def test_the_lockout_page_offers_a_way_back(user):
+    client = Client()
+    for n in range(3):
+        response = web_login(client, user.username, f"guess-{n}")
+
+    assert response.status_code == 429
+    assert f'href="{reverse("password_reset")}"' in response.content.decode()
+
+
+def test_resetting_the_password_by_mail_lifts_the_lockout(user, mailoutbox):
+    client = Client()
+    for n in range(3):
+        web_login(client, user.username, f"guess-{n}")
+
+    client.post(reverse("password_reset"), {"email": user.email})
+    [link] = re.findall(r"https?://testserver(/accounts/reset/\S+/)", mailoutbox[0].body)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    client.post(
+        form_url, {"new_password1": "a-fresh-passphrase-99", "new_password2": "a-fresh-passphrase-99"}
+    )
+
+    assert web_login(client, user.username, "a-fresh-passphrase-99").status_code == 302

@@ -77,6 +77,7 @@ class TestSignup:
             ("short1!", "This password is too short. It must contain at least 8 characters."),
             ("1234567890123", "This password is entirely numeric."),
             ("password123", "This password is too common."),
+            ("correct horse " * 80_000, "This password is too long. It must contain at most 128 characters."),
         ],
     )
     def test_django_password_validators_apply(self, client, password, message):
@@ -126,6 +127,12 @@ class TestLogin:
         response = csrf_post(client, self.url, {"username": user.username, "password": PASSWORD})
         assert response["Location"] == reverse("home")
 
+    def test_the_page_offers_a_way_to_recover_a_forgotten_password(self, client):
+        html = client.get(self.url).content.decode()
+
+        assert f'href="{reverse("password_reset")}"' in html
+        assert "Forgot your password?" in html
+
     def test_an_outside_next_url_is_ignored(self, client):
         user = UserFactory()
         response = csrf_post(
@@ -150,3 +157,77 @@ class TestLogout:
         client.force_login(UserFactory())
         assert client.get(reverse("logout")).status_code == 405
         assert SESSION_KEY in client.session
+
+
+def reset_link(message) -> str:
+    [link] = re.findall(r"https?://testserver(/accounts/reset/\S+/)", message.body)
+    return link
+
+
+class TestPasswordReset:
+    url = reverse("password_reset")
+
+    def test_a_reset_link_is_mailed_and_sets_a_new_password(self, client, mailoutbox):
+        user = UserFactory(email="minji@example.com")
+
+        asked = csrf_post(client, self.url, {"email": "MINJI@example.com"})
+        [message] = mailoutbox
+        form = client.get(reset_link(message), follow=True)
+        new_password = "a-different-passphrase-for-minji-7"
+        done = client.post(
+            form.redirect_chain[-1][0],
+            {
+                "new_password1": new_password,
+                "new_password2": new_password,
+                "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+            },
+        )
+
+        assert asked["Location"] == reverse("password_reset_done")
+        assert message.to == ["minji@example.com"]
+        assert user.username in message.body
+        assert form.status_code == 200
+        assert done["Location"] == reverse("password_reset_complete")
+        user.refresh_from_db()
+        assert user.check_password(new_password)
+        complete = client.get(reverse("password_reset_complete")).content.decode()
+        assert f'href="{reverse("login")}"' in complete
+
+    def test_an_unknown_address_gets_the_same_answer_and_no_mail(self, client, mailoutbox):
+        response = csrf_post(client, self.url, {"email": "nobody@example.com"})
+
+        assert response["Location"] == reverse("password_reset_done")
+        assert mailoutbox == []
+
+    def test_the_new_password_meets_the_same_rules_as_at_sign_up(self, client, mailoutbox):
+        UserFactory(email="minji@example.com")
+        csrf_post(client, self.url, {"email": "minji@example.com"})
+        form_url = client.get(reset_link(mailoutbox[0]), follow=True).redirect_chain[-1][0]
+        token = client.cookies["csrftoken"].value
+
+        response = client.post(
+            form_url,
+            {
+                "new_password1": "x" * 129 + "7",
+                "new_password2": "x" * 129 + "7",
+                "csrfmiddlewaretoken": token,
+            },
+        )
+
+        assert response.status_code == 200
+        assert (
+            "This password is too long. It must contain at most 128 characters."
+            in response.context["form"].errors["new_password2"]
+        )
+
+    def test_a_used_or_forged_link_says_so(self, client):
+        response = client.get(reverse("password_reset_confirm", args=["MQ", "set-password"]), follow=True)
+
+        assert response.status_code == 200
+        assert "This password reset link is no longer valid." in response.content.decode()
+        assert f'href="{self.url}"' in response.content.decode()
+
+    def test_the_pages_are_in_korean_by_default(self):
+        html = Client().get(self.url).content.decode()
+
+        assert "비밀번호 재설정" in html

@@ -241,3 +241,45 @@ def test_the_compose_file_with_env_example_runs_over_plain_http_with_redis_as_br
     # X-Forwarded-* headers that any client can set.
     assert (redirect, proxy_header, secure_cookies, hsts) == (False, None, False, 0)
     assert "localhost" in hosts
+
+
+def test_production_sends_mail_over_smtp_as_the_environment_says():
+    show = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(["
+        "s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD,"
+        " s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL, s.SERVER_EMAIL]))"
+    )
+    environment = production_env(
+        EMAIL_HOST="smtp.example.com",
+        EMAIL_PORT="587",
+        EMAIL_HOST_USER="stocklab",
+        EMAIL_HOST_PASSWORD="mail-secret",
+        EMAIL_USE_TLS="True",
+        DEFAULT_FROM_EMAIL="StockLab <no-reply@stocklab.example.com>",
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", show], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        587,
+        "stocklab",
+        "mail-secret",
+        True,
+        "StockLab <no-reply@stocklab.example.com>",
+        "StockLab <no-reply@stocklab.example.com>",
+    ]
+
+
+@pytest.mark.parametrize("settings_module", ["stocklab.settings.local", "stocklab.settings.test"])
+def test_development_prints_mail_to_the_console(settings_module):
+    show = "import django; django.setup(); from django.conf import settings as s; print(s.EMAIL_BACKEND)"
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": settings_module}
+
+    result = subprocess.run([sys.executable, "-c", show], cwd=ROOT, env=env, capture_output=True, text=True)
+
+    assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend", result.stderr

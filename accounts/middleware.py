@@ -1,0 +1,33 @@
+"""The API's per-IP limit on password guessing, on the login pages too."""
+
+import math
+
+from django.shortcuts import render
+
+from stocklab.api.throttling import AuthRateThrottle
+
+
+class LoginRateLimitMiddleware:
+    """Count every form sent to the site's and the admin's login pages, and to the password-reset page,
+    against the token endpoint's budget per client IP (AuthRateThrottle): the lockout (django-axes) stops
+    guessing one username, this stops trying one password on many."""
+
+    throttled_views = {"login", "admin:login", "password_reset"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or request.resolver_match.view_name not in self.throttled_views:
+            return None
+        throttle = AuthRateThrottle()
+        if throttle.allow_request(request, view=None):
+            return None
+        wait = math.ceil(throttle.wait() or 1)
+        context = {"seconds": wait, "resetting": request.resolver_match.view_name == "password_reset"}
+        response = render(request, "accounts/throttled.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
