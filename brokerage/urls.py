@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("brokerage.connections.urls")),
     path("", include("brokerage.portfolio.urls")),
+    path("", include("brokerage.market.urls")),
     path("", include("brokerage.orders.urls")),
 ]

@@ -5,7 +5,7 @@ ETFs, ETNs and ELWs trade on a 5-won grid instead; this module covers ordinary s
 
 from __future__ import annotations
 
-__all__ = ["is_on_tick", "tick_size"]
+__all__ = ["is_on_tick", "tick_bands", "tick_size"]
 
 # (upper bound exclusive, tick) in ascending order; prices at or above the last bound use 1,000 won.
 _BANDS: tuple[tuple[int, int], ...] = (
@@ -39,3 +39,11 @@ def tick_size(price: int) -> int:
 def is_on_tick(price: int) -> bool:
     """True when `price` is a valid limit price on the grid (Kiwoom's mock rejects others with RC4003)."""
     return price % tick_size(price) == 0
+
+
+def tick_bands() -> tuple[tuple[int, int | None, int], ...]:
+    """The grid as (lowest price, price where the band ends (exclusive; None for the top band), tick)."""
+    lowers = (1, *(upper for upper, _ in _BANDS))
+    uppers = (*(upper for upper, _ in _BANDS), None)
+    ticks = (*(tick for _, tick in _BANDS), _TOP_TICK)
+    return tuple(zip(lowers, uppers, ticks, strict=True))

@@ -8,6 +8,8 @@ from brokerage import kiwoom
 from brokerage.connections.fields import DecryptionError
 from brokerage.connections.models import key_fingerprint_suffix
 from brokerage.connections.selectors import credential_find
+from brokerage.market.selectors import tick_grid
+from brokerage.market.serializers import TickGridSerializer
 from brokerage.orders.models import OPEN_STATUSES, OrderKind, OrderSide, OrderStatus
 
 
@@ -22,6 +24,7 @@ def order_ticket(request):
             "side": side if side in OrderSide.values else OrderSide.BUY,
             "stock_code": request.GET.get("code", "")[:6],
             "labels": ledger_labels(),
+            "tick_grid": tick_grid_data(),
         },
     )
 
@@ -41,8 +44,14 @@ def orders(request):
             "labels": ledger_labels(),
             # Only the keys that placed an order can change it (its key_fingerprint_suffix says which).
             "keys_suffix": key_fingerprint_suffix(credential.key_fingerprint) if credential else "",
+            "tick_grid": tick_grid_data(),
         },
     )
+
+
+def tick_grid_data() -> dict:
+    """The price grid for the pages' scripts, as GET /api/v1/kiwoom/market/tick-grid answers it."""
+    return TickGridSerializer({"bands": tick_grid()}).data
 
 
 def ledger_labels() -> dict:

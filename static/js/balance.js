@@ -1,210 +1,146 @@
 /* 나의 잔고: summary cards, sortable holdings, allocation and P&L charts, auto-refresh. */
-document.addEventListener("DOMContentLoaded", () => {
-  "use strict";
-  const { api, el, errorBox, format } = window.StockLab;
+import { Alpine, api, errorBox, format, gettext, interpolate, locale } from "./stocklab.js";
 
-  const root = document.getElementById("balance-root");
-  const statusBox = document.getElementById("balance-status");
-  const content = document.getElementById("balance-content");
-  const cards = document.getElementById("summary-cards");
-  const empty = document.getElementById("holdings-empty");
-  const holdingsSection = document.getElementById("holdings-section");
-  const tbody = document.getElementById("holdings-body");
-  const table = document.getElementById("holdings-table");
-  const fetchedAt = document.getElementById("fetched-at");
-  const refreshButton = document.getElementById("refresh");
-  const autoSwitch = document.getElementById("auto-refresh");
-  const intervalSelect = document.getElementById("refresh-interval");
+const GAIN = "#d32f2f";
+const LOSS = "#1565c0";
+const FLAT = "#8a8f98";
+const PALETTE = ["#5b21b6", "#0f766e", "#c2410c", "#be185d", "#4d7c0f", "#0369a1", "#a16207", "#6d28d9", "#b91c1c", "#475569"];
+const TEXTUAL = ["stock_code", "name"];
+const STORAGE_KEY = "stocklab.balance.refresh";
+// The allocation legend goes under the doughnut on narrow screens.
+const narrowScreen = window.matchMedia("(max-width: 640px)");
+const charts = {}; // Chart.js instances stay outside Alpine's reactive proxies
 
-  const GAIN = "#d32f2f";
-  const LOSS = "#1565c0";
-  const FLAT = "#8a8f98";
-  const PALETTE = ["#5b21b6", "#0f766e", "#c2410c", "#be185d", "#4d7c0f", "#0369a1", "#a16207", "#6d28d9", "#b91c1c", "#475569"];
+Alpine.data("balance", () => ({
+  format,
+  balance: null, // the last successful answer
+  loading: false,
+  notConnected: null, // the API's detail, when no keys are connected
+  notConnectedTitle: gettext("Kiwoom is not connected"),
+  error: null,
+  sort: { key: "weight", direction: "descending" },
+  auto: false,
+  interval: "30",
+  timer: null,
 
-  let data = null;
-  let sort = { key: "weight", direction: "descending" };
-  let loading = false;
-  let timer = null;
-  const charts = {};
+  init() {
+    this.restorePreferences();
+    this.applyAuto();
+    narrowScreen.addEventListener("change", () => {
+      if (!charts.allocation) return;
+      charts.allocation.options.plugins.legend.position = narrowScreen.matches ? "bottom" : "right";
+      charts.allocation.update("none");
+    });
+    this.load();
+  },
 
-  // --- Loading -------------------------------------------------------------------------------------------
-  async function load() {
-    if (loading) return;
-    loading = true;
-    root.setAttribute("aria-busy", "true");
-    refreshButton.disabled = true;
-    if (data) fetchedAt.textContent = gettext("Refreshing…");
-    const response = await api.get(root.dataset.balanceUrl);
-    loading = false;
-    root.setAttribute("aria-busy", "false");
-    refreshButton.disabled = false;
-    if (response.ok) {
-      data = response.data;
-      statusBox.replaceChildren();
-      render();
-      return;
+  async load() {
+    if (this.loading) return;
+    this.loading = true;
+    const { ok, status, data } = await api.get(this.$root.dataset.balanceUrl);
+    this.loading = false;
+    if (ok) {
+      this.balance = data;
+      this.error = null;
+      if (data.holdings.length > 0) this.$nextTick(() => this.drawCharts());
+    } else if (status === 409 && data.code === "kiwoom_not_connected") {
+      this.stopAuto();
+      this.balance = null;
+      this.notConnected = data.detail;
+    } else {
+      const title = this.balance
+        ? gettext("Could not refresh; the figures below are from the last successful fetch.")
+        : gettext("Could not load your balance");
+      this.error = errorBox(data, { title, retry: true });
     }
-    showError(response);
-  }
+  },
 
-  function showError({ status, data: error }) {
-    if (status === 409 && error.code === "kiwoom_not_connected") {
-      stopAuto();
-      content.hidden = true;
-      data = null;
-      fetchedAt.textContent = gettext("Not fetched yet");
-      statusBox.replaceChildren(
-        el(
-          "div",
-          { class: "card empty-state" },
-          el("h2", { text: gettext("Kiwoom is not connected") }),
-          el("p", { text: error.detail }),
-          el("p", {}, el("a", { class: "btn btn--primary", href: root.dataset.homeUrl, text: gettext("Connect your brokerage") })),
-        ),
-      );
-      return;
-    }
-    const retry = el("button", { type: "button", class: "btn btn--small", text: gettext("Try again"), onclick: load });
-    statusBox.replaceChildren(
-      errorBox(error, {
-        title: data ? gettext("Could not refresh; the figures below are from the last successful fetch.") : gettext("Could not load your balance"),
-        extra: el("p", {}, retry),
-      }),
-    );
-    if (data) fetchedAt.textContent = interpolate(gettext("Fetched at %s"), [format.dateTime(data.fetched_at)]);
-  }
+  get fetchedAt() {
+    if (this.loading && this.balance) return gettext("Refreshing…");
+    if (!this.balance) return gettext("Not fetched yet");
+    return interpolate(gettext("Fetched at %s"), [format.dateTime(this.balance.fetched_at)]);
+  },
 
-  // --- Rendering -----------------------------------------------------------------------------------------
-  function render() {
-    content.hidden = false;
-    fetchedAt.textContent = interpolate(gettext("Fetched at %s"), [format.dateTime(data.fetched_at)]);
-    renderSummary(data.summary);
-    const hasHoldings = data.holdings.length > 0;
-    empty.hidden = hasHoldings;
-    holdingsSection.hidden = !hasHoldings;
-    if (hasHoldings) {
-      renderTable();
-      renderCharts();
-    }
-  }
+  get summary() {
+    if (!this.balance) return [];
+    const s = this.balance.summary;
+    return [
+      [gettext("Estimated deposit assets"), format.won(s.estimated_deposit_asset), ""],
+      [gettext("Total evaluation"), format.won(s.total_evaluation), ""],
+      [gettext("Total P&L"), format.signedWon(s.total_profit_loss), format.signClass(s.total_profit_loss)],
+      [gettext("Return"), format.rate(s.total_return_rate), format.signClass(s.total_return_rate)],
+      [gettext("Deposit"), format.won(s.deposit), ""],
+      [gettext("Orderable amount"), format.won(s.orderable_amount), ""],
+    ].map(([label, value, tone]) => ({ label, value, tone }));
+  },
 
-  function renderSummary(summary) {
-    const items = [
-      [gettext("Estimated deposit assets"), format.won(summary.estimated_deposit_asset), ""],
-      [gettext("Total evaluation"), format.won(summary.total_evaluation), ""],
-      [gettext("Total P&L"), format.signedWon(summary.total_profit_loss), format.signClass(summary.total_profit_loss)],
-      [gettext("Return"), format.rate(summary.total_return_rate), format.signClass(summary.total_return_rate)],
-      [gettext("Deposit"), format.won(summary.deposit), ""],
-      [gettext("Orderable amount"), format.won(summary.orderable_amount), ""],
-    ];
-    cards.replaceChildren(
-      ...items.map(([label, value, tone]) =>
-        el("div", { class: "card summary-card" }, el("p", { class: "summary-card__label", text: label }), el("p", { class: `summary-card__value ${tone}`, text: value })),
-      ),
-    );
-  }
+  get hasHoldings() {
+    return this.balance !== null && this.balance.holdings.length > 0;
+  },
 
-  function sortedHoldings() {
-    const { key, direction } = sort;
+  get holdings() {
+    if (!this.balance) return [];
+    const { key, direction } = this.sort;
     const factor = direction === "ascending" ? 1 : -1;
-    const numeric = !["stock_code", "name"].includes(key);
-    const collator = new Intl.Collator(window.StockLab.locale);
-    return [...data.holdings].sort((a, b) => {
-      const order = numeric ? Number(a[key]) - Number(b[key]) : collator.compare(a[key], b[key]);
-      return order * factor || a.stock_code.localeCompare(b.stock_code);
-    });
-  }
+    const collator = new Intl.Collator(locale);
+    const order = (a, b) => (TEXTUAL.includes(key) ? collator.compare(a[key], b[key]) : Number(a[key]) - Number(b[key]));
+    return [...this.balance.holdings].sort((a, b) => order(a, b) * factor || a.stock_code.localeCompare(b.stock_code));
+  },
 
-  function renderTable() {
-    const orderUrl = root.dataset.orderUrl;
-    tbody.replaceChildren(
-      ...sortedHoldings().map((h) => {
-        const tone = format.signClass(h.profit_loss);
-        return el(
-          "tr",
-          { dataset: { code: h.stock_code } },
-          el("td", { class: "mono", text: h.stock_code }),
-          el("th", { scope: "row", class: "nowrap", text: h.name }),
-          el("td", { class: "num", text: format.number(h.quantity) }),
-          el("td", { class: "num", text: format.won(h.average_price) }),
-          el("td", { class: "num", text: format.won(h.current_price) }),
-          el("td", { class: "num", text: format.won(h.evaluation_amount) }),
-          el("td", { class: `num ${tone}`, text: format.signedWon(h.profit_loss) }),
-          el("td", { class: `num ${format.signClass(h.return_rate)}`, text: format.rate(h.return_rate) }),
-          el("td", { class: "num", text: format.percent(h.weight) }),
-          el(
-            "td",
-            { class: "row-actions" },
-            el("a", {
-              class: "btn btn--small btn--buy",
-              href: `${orderUrl}?side=buy&code=${h.stock_code}`,
-              text: gettext("Buy"),
-              "aria-label": interpolate(gettext("Buy %s"), [h.name]),
-            }),
-            el("a", {
-              class: "btn btn--small btn--sell",
-              href: `${orderUrl}?side=sell&code=${h.stock_code}`,
-              text: gettext("Sell"),
-              "aria-label": interpolate(gettext("Sell %s"), [h.name]),
-            }),
-          ),
-        );
-      }),
-    );
-    table.querySelectorAll("th[aria-sort]").forEach((th) => {
-      const key = th.querySelector("button").dataset.sort;
-      th.setAttribute("aria-sort", key === sort.key ? sort.direction : "none");
-    });
-  }
+  sortBy(key) {
+    if (this.sort.key === key) this.sort.direction = this.sort.direction === "ascending" ? "descending" : "ascending";
+    else this.sort = { key, direction: TEXTUAL.includes(key) ? "ascending" : "descending" };
+  },
 
-  table.querySelectorAll("button[data-sort]").forEach((button) =>
-    button.addEventListener("click", () => {
-      const key = button.dataset.sort;
-      const textual = ["stock_code", "name"].includes(key);
-      if (sort.key === key) sort.direction = sort.direction === "ascending" ? "descending" : "ascending";
-      else sort = { key, direction: textual ? "ascending" : "descending" };
-      renderTable();
-    }),
-  );
+  ariaSort(key) {
+    return key === this.sort.key ? this.sort.direction : "none";
+  },
 
-  function renderCharts() {
+  orderLink(side, holding) {
+    return `${this.$root.dataset.orderUrl}?side=${side}&code=${holding.stock_code}`;
+  },
+
+  orderLabel(side, holding) {
+    return interpolate(side === "buy" ? gettext("Buy %s") : gettext("Sell %s"), [holding.name]);
+  },
+
+  drawCharts() {
     if (typeof window.Chart !== "function") return;
-    const holdings = [...data.holdings].sort((a, b) => b.evaluation_amount - a.evaluation_amount);
+    const holdings = [...this.balance.holdings].sort((a, b) => b.evaluation_amount - a.evaluation_amount);
     const labels = holdings.map((h) => h.name);
-    const font = { family: getComputedStyle(document.body).fontFamily };
-    window.Chart.defaults.font.family = font.family;
-
-    const allocation = {
-      labels,
-      datasets: [{ data: holdings.map((h) => h.evaluation_amount), backgroundColor: holdings.map((_, i) => PALETTE[i % PALETTE.length]), borderWidth: 1 }],
-    };
-    const pnl = {
-      labels,
-      datasets: [{
-        data: holdings.map((h) => h.profit_loss),
-        backgroundColor: holdings.map((h) => (h.profit_loss > 0 ? GAIN : h.profit_loss < 0 ? LOSS : FLAT)),
-      }],
-    };
-    const narrow = narrowScreen.matches;
+    window.Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
     const total = holdings.reduce((sum, h) => sum + h.evaluation_amount, 0) || 1;
     const share = (value) => format.percent(((value / total) * 100).toFixed(2));
+    const pnlColour = (h) => {
+      if (h.profit_loss > 0) return GAIN;
+      return h.profit_loss < 0 ? LOSS : FLAT;
+    };
 
-    drawChart("allocation", "allocation-chart", {
+    draw("allocation", this.$refs.allocation, {
       type: "doughnut",
-      data: allocation,
+      data: {
+        labels,
+        datasets: [
+          {
+            data: holdings.map((h) => h.evaluation_amount),
+            backgroundColor: holdings.map((_, i) => PALETTE[i % PALETTE.length]),
+            borderWidth: 1,
+          },
+        ],
+      },
       options: {
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
         plugins: {
-          legend: { position: narrow ? "bottom" : "right", labels: { boxWidth: 12 } },
+          legend: { position: narrowScreen.matches ? "bottom" : "right", labels: { boxWidth: 12 } },
           tooltip: { callbacks: { label: (ctx) => `${ctx.label}: ${format.won(ctx.parsed)} (${share(ctx.parsed)})` } },
         },
       },
     });
-    drawChart("pnl", "pnl-chart", {
+    draw("pnl", this.$refs.pnl, {
       type: "bar",
-      data: pnl,
+      data: { labels, datasets: [{ data: holdings.map((h) => h.profit_loss), backgroundColor: holdings.map(pnlColour) }] },
       options: {
         animation: false,
         indexAxis: "y",
@@ -214,78 +150,58 @@ document.addEventListener("DOMContentLoaded", () => {
         scales: { x: { ticks: { callback: (value) => format.number(value) } } },
       },
     });
-    document.getElementById("allocation-chart").setAttribute(
+    const described = (list) => list.join(", ");
+    this.$refs.allocation.setAttribute(
       "aria-label",
-      `${gettext("Allocation by holding")}: ${holdings.map((h) => `${h.name} ${share(h.evaluation_amount)}`).join(", ")}`,
+      `${gettext("Allocation by holding")}: ${described(holdings.map((h) => `${h.name} ${share(h.evaluation_amount)}`))}`,
     );
-    document.getElementById("pnl-chart").setAttribute(
+    this.$refs.pnl.setAttribute(
       "aria-label",
-      `${gettext("Profit and loss by holding")}: ${holdings.map((h) => `${h.name} ${format.signedWon(h.profit_loss)}`).join(", ")}`,
+      `${gettext("Profit and loss by holding")}: ${described(holdings.map((h) => `${h.name} ${format.signedWon(h.profit_loss)}`))}`,
     );
-  }
-
-  // The allocation legend goes under the doughnut on narrow screens.
-  const narrowScreen = window.matchMedia("(max-width: 640px)");
-  narrowScreen.addEventListener("change", () => {
-    if (!charts.allocation) return;
-    charts.allocation.options.plugins.legend.position = narrowScreen.matches ? "bottom" : "right";
-    charts.allocation.update("none");
-  });
-
-  function drawChart(name, canvasId, config) {
-    if (charts[name]) {
-      charts[name].data = config.data;
-      charts[name].update("none");
-    } else {
-      charts[name] = new window.Chart(document.getElementById(canvasId), config);
-    }
-  }
+  },
 
   // --- Refresh controls ----------------------------------------------------------------------------------
-  const STORAGE_KEY = "stocklab.balance.refresh";
-  function savePreferences() {
-    try {
-      localStorage.setItem(STORAGE_KEY, JSON.stringify({ auto: autoSwitch.checked, interval: intervalSelect.value }));
-    } catch (error) {
-      /* private mode: preferences are simply not remembered */
-    }
-  }
-  function restorePreferences() {
+  restorePreferences() {
     try {
       const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
       if (saved) {
-        autoSwitch.checked = Boolean(saved.auto);
-        if ([...intervalSelect.options].some((o) => o.value === saved.interval)) intervalSelect.value = saved.interval;
+        this.auto = Boolean(saved.auto);
+        if ([...this.$refs.interval.options].some((o) => o.value === saved.interval)) this.interval = saved.interval;
       }
-    } catch (error) {
-      /* ignore unreadable preferences */
+    } catch {
+      // unreadable preferences are ignored
     }
-  }
+  },
 
-  function stopAuto() {
-    clearInterval(timer);
-    timer = null;
-  }
-  function applyAuto() {
-    stopAuto();
-    if (autoSwitch.checked) {
-      timer = setInterval(() => {
-        if (!document.hidden) load();
-      }, Number(intervalSelect.value) * 1000);
+  preferencesChanged() {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify({ auto: this.auto, interval: this.interval }));
+    } catch {
+      // private mode: preferences are simply not remembered
     }
+    this.applyAuto();
+  },
+
+  stopAuto() {
+    clearInterval(this.timer);
+    this.timer = null;
+  },
+
+  applyAuto() {
+    this.stopAuto();
+    if (!this.auto) return;
+    this.timer = setInterval(() => {
+      if (!document.hidden) this.load();
+    }, Number(this.interval) * 1000);
+  },
+}));
+
+function draw(name, canvas, config) {
+  if (charts[name]) {
+    charts[name].data = config.data;
+    charts[name].update("none");
+  } else {
+    charts[name] = new window.Chart(canvas, config);
   }
-
-  refreshButton.addEventListener("click", load);
-  autoSwitch.addEventListener("change", () => {
-    savePreferences();
-    applyAuto();
-  });
-  intervalSelect.addEventListener("change", () => {
-    savePreferences();
-    applyAuto();
-  });
-
-  restorePreferences();
-  applyAuto();
-  load();
-});
+}

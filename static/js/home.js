@@ -1,7 +1,7 @@
 /* Home: the Kiwoom connection's status, the connect dialog and the disconnect confirmation. */
+import { api, el, errorAlert, format, gettext, interpolate, readJson, showFieldErrors } from "./stocklab.js";
+
 document.addEventListener("DOMContentLoaded", () => {
-  "use strict";
-  const { api, el, errorBox, showFieldErrors, format, readJson } = window.StockLab;
 
   const card = document.getElementById("connection");
   const url = card.dataset.credentialsUrl;
@@ -115,7 +115,7 @@ document.addEventListener("DOMContentLoaded", () => {
       kiwoom_unavailable: gettext("Kiwoom did not answer. Nothing was saved; try again in a moment."),
     };
     connectResult.replaceChildren(
-      errorBox(data, {
+      errorAlert(data, {
         title: titles[data.code] || gettext("Could not connect"),
         extra: hints[data.code] ? el("p", { text: hints[data.code] }) : null,
       }),
@@ -142,7 +142,7 @@ document.addEventListener("DOMContentLoaded", () => {
       return;
     }
     disconnectSubmit.disabled = false;
-    disconnectResult.replaceChildren(errorBox(data, { title: gettext("Could not disconnect") }));
+    disconnectResult.replaceChildren(errorAlert(data, { title: gettext("Could not disconnect") }));
   });
 
   function announce(text) {

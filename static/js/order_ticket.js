@@ -1,7 +1,7 @@
 /* The order ticket: buy or sell, name lookup, tick grid, a confirmation step, one idempotency key per order. */
+import { api, el, errorAlert, format, gettext, interpolate, market, newIdempotencyKey, readJson, showFieldErrors } from "./stocklab.js";
+
 document.addEventListener("DOMContentLoaded", () => {
-  "use strict";
-  const { api, el, errorBox, showFieldErrors, format, market, STOCK_NAMES, newIdempotencyKey } = window.StockLab;
 
   const form = document.getElementById("ticket");
   const codeInput = document.getElementById("stock-code");
@@ -26,11 +26,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const confirmError = document.getElementById("confirm-error");
   const confirmSubmit = document.getElementById("confirm-submit");
 
-  const names = { ...STOCK_NAMES };
+  // Names the ticket has seen: the account's holdings, and each code typed in full (asked of the server).
+  const names = {};
+  const asked = new Set();
   let holdings = {};
   // Whether `holdings` is the account's (loaded): only then may the ticket say a stock is not held.
   let holdingsKnown = false;
-  const labels = window.StockLab.readJson("ledger-labels");
+  const labels = readJson("ledger-labels");
   // The order under confirmation, with the idempotency key that every submission of it carries.
   let pending = null;
   let submitting = false;
@@ -72,11 +74,22 @@ document.addEventListener("DOMContentLoaded", () => {
     );
   }
 
+  /** The stock's name from Kiwoom (ka10001 through the server), once per code; unknown codes stay unnamed. */
+  async function lookUpName(code) {
+    if (names[code] || asked.has(code)) return;
+    asked.add(code);
+    const { ok, data } = await api.get(form.dataset.stockUrl.replace("000000", code));
+    if (!ok) return;
+    names[code] = data.name;
+    if (codeInput.value.trim() === code) updateLookup();
+  }
+
   function updateLookup() {
     const code = codeInput.value.trim();
     const holding = holdings[code];
     if (/^\d{6}$/.test(code)) {
-      nameOutput.textContent = names[code] || gettext("Not in StockLab's list; Kiwoom will check the code.");
+      lookUpName(code);
+      nameOutput.textContent = names[code] || (asked.has(code) ? gettext("Not in StockLab's list; Kiwoom will check the code.") : "");
       nameOutput.classList.toggle("field__lookup--unknown", !names[code]);
     } else {
       nameOutput.textContent = code ? gettext("Type the six-digit code, or pick a stock from the list.") : "";
@@ -244,7 +257,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (data.code === "invalid_input" && data.errors) {
       dialog.close("cancel");
       showFieldErrors(form, data.errors);
-      ticketErrors.replaceChildren(errorBox(data));
+      ticketErrors.replaceChildren(errorAlert(data));
       pending = null;
       return;
     }
@@ -252,7 +265,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (retryable) title = gettext("The order's fate is not known yet");
     else if (unresolved) title = gettext("The order may have reached Kiwoom: it is being checked");
     confirmError.replaceChildren(
-      errorBox(data, {
+      errorAlert(data, {
         title,
         extra:
           data.code === "kiwoom_unavailable" && data.order_id
@@ -305,7 +318,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (match) codeInput.value = match[0];
     updateLookup();
   });
-  form.querySelectorAll('input[name="side"]').forEach((radio) => radio.addEventListener("change", updateLookup));
+  for (const radio of form.querySelectorAll('input[name="side"]')) radio.addEventListener("change", updateLookup);
   quantityInput.addEventListener("input", updateEstimate);
   typeSelect.addEventListener("change", updateType);
   priceInput.addEventListener("input", updatePrice);

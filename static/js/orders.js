@@ -1,7 +1,7 @@
 /* Orders: the ledger with filters and pages, today's fills, and modify or cancel for open orders. */
+import { api, el, errorAlert, format, gettext, interpolate, market, newIdempotencyKey, readJson, showFieldErrors } from "./stocklab.js";
+
 document.addEventListener("DOMContentLoaded", () => {
-  "use strict";
-  const { api, el, errorBox, showFieldErrors, format, market, newIdempotencyKey, readJson } = window.StockLab;
 
   const labels = readJson("ledger-labels");
   const root = document.getElementById("orders-root");
@@ -42,12 +42,12 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!ok) {
       if (status === 409 && data.code === "kiwoom_not_connected") {
         statusBox.replaceChildren(
-          errorBox(data, { extra: el("p", {}, el("a", { href: root.dataset.homeUrl, text: gettext("Connect your brokerage") })) }),
+          errorAlert(data, { extra: el("p", {}, el("a", { href: root.dataset.homeUrl, text: gettext("Connect your brokerage") })) }),
         );
       } else {
         // A refused filter: its messages, without the API's field names.
         const detail = data.code === "invalid_input" ? Object.values(data.errors || {}).flat().join(" ") || data.detail : data.detail;
-        statusBox.replaceChildren(errorBox({ ...data, detail }, { title: gettext("Could not load your orders") }));
+        statusBox.replaceChildren(errorAlert({ ...data, detail }, { title: gettext("Could not load your orders") }));
       }
       return;
     }
@@ -124,7 +124,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const { ok, status, data } = await api.get(root.dataset.fillsUrl);
     if (!ok) {
       fillsBody.replaceChildren();
-      fillsStatus.replaceChildren(status === 409 ? el("p", { class: "muted", text: data.detail }) : errorBox(data));
+      fillsStatus.replaceChildren(status === 409 ? el("p", { class: "muted", text: data.detail }) : errorAlert(data));
       return;
     }
     fillsStatus.replaceChildren();
@@ -247,7 +247,7 @@ document.addEventListener("DOMContentLoaded", () => {
       action.key = newIdempotencyKey(); // the request changes, so it is a new one
     } else if (unresolved) {
       parts.result.replaceChildren(
-        errorBox(data, {
+        errorAlert(data, {
           title: kind === "cancel"
             ? gettext("The cancellation may have reached Kiwoom: it is being checked")
             : gettext("The modification may have reached Kiwoom: it is being checked"),
@@ -255,7 +255,7 @@ document.addEventListener("DOMContentLoaded", () => {
       );
       refresh(); // the list shows it, with a way to check it now
     } else {
-      parts.result.replaceChildren(errorBox(data));
+      parts.result.replaceChildren(errorAlert(data));
     }
     // Retrying with the same key is safe: the server answers a repeat with the first result. After a lost
     // answer only the same key is: a new one would be a second change.
@@ -296,7 +296,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   for (const parts of [modify, cancel]) {
     parts.dialog.addEventListener("cancel", (event) => {
-      if (action && action.busy) event.preventDefault();
+      if (action?.busy) event.preventDefault();
     });
   }
 
@@ -310,7 +310,7 @@ document.addEventListener("DOMContentLoaded", () => {
       button.disabled = true;
       notice.replaceChildren();
       const { ok, data } = await api.post(`${root.dataset.ordersUrl}/${order.id}/reconcile`);
-      if (!ok) notice.replaceChildren(errorBox(data));
+      if (!ok) notice.replaceChildren(errorAlert(data));
       else {
         const checked = format.dateTime(new Date().toISOString());
         const text = data.status === "unresolved"
@@ -327,13 +327,13 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     const code = filters.stock_code.value.trim();
     if (code && !/^\d{6}$/.test(code)) {
-      statusBox.replaceChildren(errorBox({ detail: gettext("A stock code is six digits, such as 005930.") }));
+      statusBox.replaceChildren(errorAlert({ detail: gettext("A stock code is six digits, such as 005930.") }));
       return;
     }
     const from = filters.date_from?.value;
     const to = filters.date_to?.value;
     if (from && to && from > to) {
-      statusBox.replaceChildren(errorBox({ detail: gettext("The last day comes before the first day.") }));
+      statusBox.replaceChildren(errorAlert({ detail: gettext("The last day comes before the first day.") }));
       return;
     }
     loadOrders(filteredUrl());

@@ -67,14 +67,35 @@ def _environment(**variables: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+# The pages must work under a strict policy (issue 13): scripts only from the site, no inline script or
+# handler, no eval; every browser test serves its pages with it, and any violation fails the test.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _with_strict_csp(route) -> None:
+    if route.request.resource_type != "document":
+        route.continue_()
+        return
+    response = route.fetch()
+    route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
+
+
 @pytest.fixture
 def page(browser, request):
-    """A fresh browser context (no cookies) at desktop size, in Korean, in Korea time."""
+    """A fresh browser context (no cookies) at desktop size, in Korean, in Korea time, under a strict CSP."""
     context = browser.new_context(viewport=DESKTOP, locale="ko-KR", timezone_id="Asia/Seoul")
+    context.route("**/*", _with_strict_csp)
     tab = context.new_page()
     tab.set_default_timeout(10_000)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
+    )
     yield tab
     call = request.node.stash.get(_reports, {}).get("call")
     if call is not None and call.failed:
@@ -82,7 +103,7 @@ def page(browser, request):
         failures.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=failures / f"{_slug(request.node.name)}.png", full_page=True)
     context.close()
-    assert not errors, f"JavaScript errors on the pages: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations on the pages: {errors}"
 
 
 @pytest.fixture

@@ -189,14 +189,21 @@ def test_connecting_while_kiwoom_is_down_says_so_and_saves_nothing(page, site, k
 
 
 def test_the_pages_tick_grid_is_the_servers(page, live_server):
-    """static/js/stocklab.js mirrors brokerage.kiwoom.market (PROTOCOL.md 6.2) at every band edge."""
-    page.goto(f"{live_server.url}/accounts/login/")
+    """The ticket's script reads brokerage.kiwoom.market's grid (PROTOCOL.md 6.2) from the page."""
+    log_in(page, live_server, UserFactory())
+    page.goto(f"{live_server.url}/order/")
     edges = [2_000, 5_000, 20_000, 50_000, 200_000, 500_000]
     prices = sorted({1, 999_999, 1_012_000} | {p + d for p in edges for d in (-1, 0, 1)})
     in_browser = page.evaluate(
-        "prices => prices.map(p => [StockLab.market.tickSize(p), StockLab.market.isOnTick(p)])", prices
+        """async prices => {
+            const { market } = await import("/static/js/stocklab.js");
+            return prices.map(p => [market.tickSize(p), market.isOnTick(p)]);
+        }""",
+        prices,
     )
     assert in_browser == [[tick_size(p), is_on_tick(p)] for p in prices]
+    source = page.evaluate("() => fetch('/static/js/stocklab.js').then(r => r.text())")
+    assert "500000" not in source.replace("_", "")  # no copy of the grid left in the scripts
 
 
 def test_connecting_other_keys_says_they_replace_the_connected_ones_and_leaves_no_key_behind(

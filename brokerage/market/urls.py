@@ -1,0 +1,10 @@
+from brokerage.market.api import MarketViewSet, StockViewSet
+from stocklab.api.routers import ApiRouter, SingletonRouter
+
+singletons = SingletonRouter()
+singletons.register("kiwoom/market", MarketViewSet, basename="kiwoom-market")
+
+collections = ApiRouter()
+collections.register("kiwoom/stocks", StockViewSet, basename="kiwoom-stocks")
+
+urlpatterns = singletons.urls + collections.urls
