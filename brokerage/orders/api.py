@@ -1,21 +1,21 @@
 """Order entry (kiwoom/order/buy, sell), the ledger (kiwoom/orders), today's fills (kiwoom/account/fills).
 
 Viewsets validate input, call one service or selector, and shape the answer; the work is in `services`.
+An order write builds the claim of its `Idempotency-Key` (`idempotency_claim`), calls its service and answers
+its outcome (`_answer`): here alone are statuses chosen (201 for an order answered now or replayed, 200 for
+the entry of a request that stopped unanswered, the error's own status for a failure replayed).
 """
 
 from __future__ import annotations
 
-import logging
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
-from brokerage.connections.errors import KiwoomApiError
 from brokerage.orders.filters import OrderFilterSerializer
 from brokerage.orders.models import UNSETTLED_STATUSES, Order
 from brokerage.orders.selectors import order_list
@@ -27,14 +27,17 @@ from brokerage.orders.serializers import (
     OrderSerializer,
 )
 from brokerage.orders.services import (
+    IdempotencyClaim,
+    OrderOutcome,
     account_fills_fetch,
+    idempotency_claim,
     order_cancel,
     order_modify,
     order_place,
     order_reconcile,
-    order_request_answer,
-    order_sync,
+    order_sync_quietly,
 )
+from stocklab.api.errors import error_response
 from stocklab.api.schema import ERROR_RESPONSES, error
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -105,21 +108,23 @@ REPLAYED = OpenApiResponse(
 )
 
 
-logger = logging.getLogger(__name__)
+def _claim(request, *, action: str, params: dict) -> IdempotencyClaim | None:
+    """The request's claim on its `Idempotency-Key`, if it has one (an unusable key is refused)."""
+    key = request.headers.get("Idempotency-Key")
+    return None if key is None else idempotency_claim(key=key, action=action, params=params)
 
 
-def _answer_order_request(request, *, action: str, params: dict, perform) -> Response:
-    """Run an order write under the request's `Idempotency-Key` (see `order_request_answer`)."""
-    answer = order_request_answer(
-        user=request.user,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        action=action,
-        params=params,
-        perform=perform,
-        render=_render_order,
-    )
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return Response(answer.body, status=answer.status_code, headers=headers)
+def _answer(outcome: OrderOutcome) -> Response:
+    """An order write's answer: the entry (201; 200 when its first request stopped unanswered), or the error a
+    first request failed with, replayed with its own status."""
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if outcome.error is not None:
+        response = error_response(outcome.error)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    status_code = status.HTTP_201_CREATED if outcome.answered else status.HTTP_200_OK
+    return Response(_render_order(outcome.order), status=status_code, headers=headers)
 
 
 # One serializer represents every order, as for balances (`_represent_balance`).
@@ -135,12 +140,8 @@ class OrderEntryViewSet(viewsets.GenericViewSet):
         serializer = OrderInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return _answer_order_request(
-            request,
-            action=side,
-            params=data,
-            perform=lambda claim: order_place(user=request.user, side=side, idempotency=claim, **data),
-        )
+        claim = _claim(request, action=side, params=data)
+        return _answer(order_place(user=request.user, side=side, idempotency=claim, **data))
 
     @extend_schema(
         request=OrderInputSerializer,
@@ -197,7 +198,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "ones reconciled; when Kiwoom cannot answer, the ledger is shown as it stands.",
     )
     def list(self, request, *args, **kwargs):
-        _sync_quietly(request.user)
+        order_sync_quietly(user=request.user)
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
@@ -211,7 +212,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def retrieve(self, request, *args, **kwargs):
         order = self.get_object()
         if order.is_open or order.status in UNSETTLED_STATUSES:
-            _sync_quietly(request.user)
+            order_sync_quietly(user=request.user)
             order.refresh_from_db()
         return Response(_render_order(order))
 
@@ -246,12 +247,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        return _answer_order_request(
-            request,
-            action=action,
-            params={"order_id": order.pk, **data},
-            perform=lambda claim: service(order=order, idempotency=claim, **data),
-        )
+        claim = _claim(request, action=action, params={"order_id": order.pk, **data})
+        return _answer(service(order=order, idempotency=claim, **data))
 
     @extend_schema(
         request=None,
@@ -262,14 +259,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def reconcile(self, request, pk=None):
         order = order_reconcile(order=self.get_object())
         return Response(_render_order(order))
-
-
-def _sync_quietly(user) -> None:
-    """Looking at orders brings them up to date; if Kiwoom cannot answer, the ledger is shown as it stands."""
-    try:
-        order_sync(user=user)
-    except KiwoomApiError as failure:
-        logger.warning("order sync of user %s failed: %s", user.pk, failure)
 
 
 class AccountFillsViewSet(viewsets.GenericViewSet):

@@ -1,6 +1,8 @@
-"""Errors of the order ledger: idempotency keys, changes of an order, and the guardrails' refusals."""
+"""Errors of the order ledger: idempotency keys, changes of an order, the guardrails' refusals."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,17 @@ class IdempotencyKeyReused(ApplicationError):
     )
 
 
+class RecordedFailure(ApplicationError):
+    """The error a request was answered with, as recorded on its ledger entry, for a repeat of its key.
+
+    Its code and kind are the original's, so a repeat is answered exactly as the first request was."""
+
+    def __init__(self, *, code: str, kind: str, detail: str, extra: dict[str, Any]) -> None:
+        super().__init__(detail, extra=extra)
+        self.code = code
+        self.kind = ErrorKind(kind)
+
+
 class OrderNotOpen(ApplicationError):
     code = "order_not_open"
     kind = ErrorKind.CONFLICT
@@ -84,3 +97,59 @@ class OrderModifyUnchanged(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__(extra={"errors": {"price": [str(self.default_detail)]}})
+
+
+# --- The guardrails' refusals (brokerage.orders.guardrails) ----------------------------------------------
+
+
+class OrderRuleViolation(ApplicationError):
+    """An order that is well formed but breaks a trading rule; nothing was sent to Kiwoom."""
+
+    kind = ErrorKind.REFUSED
+
+
+class OrderPriceOffTick(OrderRuleViolation):
+    code = "order_price_off_tick"
+    default_detail = _("The price is not on the KRX price grid.")
+
+
+class OrderPriceOutOfBand(OrderRuleViolation):
+    code = "order_price_out_of_band"
+    default_detail = _("The price is outside today's price limits.")
+
+
+class OrderExchangeNotSupported(OrderRuleViolation):
+    code = "order_exchange_not_supported"
+    default_detail = _("Mock trading takes orders for KRX only.")
+
+
+class OrderTypeNotSupported(OrderRuleViolation):
+    code = "order_type_not_supported"
+    default_detail = _("This order type is not supported.")
+
+
+class OrderQuantityOverLimit(OrderRuleViolation):
+    code = "order_quantity_over_limit"
+    default_detail = _("The quantity is over your limit per order.")
+
+
+class OrderValueOverLimit(OrderRuleViolation):
+    code = "order_value_over_limit"
+    default_detail = _("The order's value is over your limit per order.")
+
+
+class OrderConfirmationRequired(OrderRuleViolation):
+    code = "order_confirmation_required"
+    default_detail = _('A real-money order must be confirmed: send "confirm": true.')
+
+
+class MarketClosed(ApplicationError):
+    code = "market_closed"
+    kind = ErrorKind.CONFLICT
+    default_detail = _("The market is closed.")
+
+
+class RealTradingNotEnabled(ApplicationError):
+    code = "real_trading_not_enabled"
+    kind = ErrorKind.FORBIDDEN
+    default_detail = _("Real trading is not enabled for your account. An operator can enable it.")

@@ -1,9 +1,9 @@
 """Pre-trade guardrails: the rules an order must pass before anything is sent to Kiwoom.
 
-Each refusal is its own error, named after its rule (`order_price_off_tick`, `market_closed` ...), with the
-numbers a person needs to fix the order. The checks are pure: the caller supplies the user's limits and, for
-the checks against the market, the stock's quote (ka10001). `check_order` needs no quote, so an order that
-breaks a plain rule is refused without a single call to Kiwoom.
+Each refusal is its own error (in `brokerage.orders.errors`), named after its rule (`order_price_off_tick`,
+`market_closed` ...), with the numbers a person needs to fix the order. The checks are pure: the caller
+supplies the user's limits and, for the checks against the market, the stock's quote (ka10001).
+`check_order` needs no quote, so an order that breaks a plain rule is refused without a single call to Kiwoom.
 """
 
 from __future__ import annotations
@@ -19,8 +19,18 @@ from brokerage import kiwoom
 from brokerage.connections.errors import RealTradingDisabled
 from brokerage.connections.models import Mode
 from brokerage.kiwoom.parsing import KST
+from brokerage.orders.errors import (
+    MarketClosed,
+    OrderConfirmationRequired,
+    OrderExchangeNotSupported,
+    OrderPriceOffTick,
+    OrderPriceOutOfBand,
+    OrderQuantityOverLimit,
+    OrderTypeNotSupported,
+    OrderValueOverLimit,
+    RealTradingNotEnabled,
+)
 from brokerage.orders.models import Exchange, TradingProfile
-from stocklab.errors import ApplicationError, ErrorKind
 
 # KRX daily price limit: ± this share of the base price (PROTOCOL.md 6.3).
 PRICE_BAND_PERCENT = 30
@@ -61,62 +71,6 @@ _AFTER_HOURS_SESSIONS = {
         _("the after-hours single-price session"), ((time(16, 0), time(18, 0)),)
     ),
 }
-
-
-# --- Errors -----------------------------------------------------------------------------------------------
-
-
-class OrderRuleViolation(ApplicationError):
-    """An order that is well formed but breaks a trading rule; nothing was sent to Kiwoom."""
-
-    kind = ErrorKind.REFUSED
-
-
-class OrderPriceOffTick(OrderRuleViolation):
-    code = "order_price_off_tick"
-    default_detail = _("The price is not on the KRX price grid.")
-
-
-class OrderPriceOutOfBand(OrderRuleViolation):
-    code = "order_price_out_of_band"
-    default_detail = _("The price is outside today's price limits.")
-
-
-class OrderExchangeNotSupported(OrderRuleViolation):
-    code = "order_exchange_not_supported"
-    default_detail = _("Mock trading takes orders for KRX only.")
-
-
-class OrderTypeNotSupported(OrderRuleViolation):
-    code = "order_type_not_supported"
-    default_detail = _("This order type is not supported.")
-
-
-class OrderQuantityOverLimit(OrderRuleViolation):
-    code = "order_quantity_over_limit"
-    default_detail = _("The quantity is over your limit per order.")
-
-
-class OrderValueOverLimit(OrderRuleViolation):
-    code = "order_value_over_limit"
-    default_detail = _("The order's value is over your limit per order.")
-
-
-class OrderConfirmationRequired(OrderRuleViolation):
-    code = "order_confirmation_required"
-    default_detail = _('A real-money order must be confirmed: send "confirm": true.')
-
-
-class MarketClosed(ApplicationError):
-    code = "market_closed"
-    kind = ErrorKind.CONFLICT
-    default_detail = _("The market is closed.")
-
-
-class RealTradingNotEnabled(ApplicationError):
-    code = "real_trading_not_enabled"
-    kind = ErrorKind.FORBIDDEN
-    default_detail = _("Real trading is not enabled for your account. An operator can enable it.")
 
 
 # --- What is checked ----------------------------------------------------------------------------------------

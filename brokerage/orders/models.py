@@ -123,9 +123,9 @@ class Order(models.Model):
     # SHA-256 of the order's parameters: a repeat of an idempotency key with other parameters is refused.
     request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True, default="")
     request_id = models.UUIDField(_("request ID"), default=uuid.uuid4, editable=False, unique=True)
-    # The answer given to the request that holds the idempotency key, replayed to its repeats as it was.
-    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
-    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    # What the request that holds the idempotency key was answered with, replayed to its repeats as it was:
+    # {"order": the entry's fields then} or {"error": its code, kind, detail and extra}; null until answered.
+    answer = models.JSONField(_("answer"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_synced_at = models.DateTimeField(_("last synced at"), null=True, blank=True)

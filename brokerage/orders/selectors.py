@@ -20,7 +20,7 @@ from brokerage.orders.models import (
 )
 
 # What a repeated Idempotency-Key needs to know of the entry that holds it.
-_REPLAY_FIELDS = ["status", "created_at", "request_fingerprint", "response_status", "response_body"]
+_REPLAY_FIELDS = ["status", "created_at", "request_fingerprint", "answer"]
 # Open at Kiwoom: orders and modifications (a cancellation is done once accepted), as Order.is_open says.
 _OPEN = Q(status__in=OPEN_STATUSES, kind__in=[OrderKind.NEW, OrderKind.MODIFY])
 # What the sync works on: the open ones, and the attempts whose fate is unknown.

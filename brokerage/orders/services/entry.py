@@ -14,22 +14,26 @@ that its request may have left: it is committed with the entry when the credenti
 no renewal (the usual case, so nothing reaches Kiwoom between the two), else once a token is in hand just
 before the request goes out, and again before a retry. The outcome is committed right after the reply. A
 failure before the request (no token, no rate-limit slot) is `not_placed` for certain. A process that dies
-in between leaves a `pending` entry; once no request of it can still be in flight (`pending_timeout`),
-`order_settle_abandoned` turns it into `unresolved` when `sent_at` is set (reconciliation then looks for it at
-Kiwoom) and into `not_placed` when it is not. Sync and reconciliation live in `reconciliation`.
+in between leaves a `pending` entry; once no request of it can still be in flight (`timing.pending_timeout`),
+`order_settle_abandoned` (in `sync`) turns it into `unresolved` when `sent_at` is set (reconciliation then
+looks for it at Kiwoom) and into `not_placed` when it is not.
 
-Idempotency. Each service first looks the key up, in the query that loads the credential; a repeat gets the
-answer recorded for the first request and sends nothing, a repeat while the first is in flight gets 409, the
-same key with other parameters 422. The unique constraint (user, idempotency_key) reserves a key together with
-the ledger entry, in the same INSERT, before Kiwoom is called, so two requests racing past the look-up still
-make one order. Refusals that happen before the entry is written (invalid input, guardrails) record nothing:
+Idempotency (`idempotency`). With a claim on an `Idempotency-Key`, each service looks the key up first, in
+the query that loads the credential: a repeat returns the first request's outcome (`OrderOutcome` with
+`replayed`: the entry as answered, or the error it failed with) and sends nothing; a repeat while the first
+is in flight raises `IdempotencyKeyInFlight`, the same key with other parameters `IdempotencyKeyReused`. The
+unique constraint (user, idempotency_key) reserves a new key together with the ledger entry, in the same
+INSERT, before Kiwoom is called, so two requests racing past the look-up still make one order: the loser
+replays the winner. The outcome is recorded on the entry (`Order.answer`) in the statement that records
+the result. Refusals that happen before the entry is written (invalid input, guardrails) record nothing:
 nothing was attempted, so a repeat is checked afresh; so is a repeat of an attempt that certainly did not
 reach Kiwoom or that Kiwoom did not process (`not_placed`: no token, no rate-limit slot, Kiwoom's 429), whose
-entry lets the key go.
+entry lets the key go. Services return outcomes and raise domain errors; the API chooses statuses.
 
-Changes. A modification or cancellation is refused (409 `order_change_unresolved`) while an earlier one of
-the same order is `pending` or `unresolved`: it may have reached Kiwoom, and a second one, under another key,
-would change the order twice. Reconciliation settles the first; then the order can be changed again.
+Changes. A modification and a cancellation share their preconditions and their ending (`_order_change`).
+Either is refused (`order_change_unresolved`) while an earlier change of the same order is `pending` or
+`unresolved`: it may have reached Kiwoom, and a second one, under another key, would change the order twice.
+Reconciliation settles the first; then the order can be changed again.
 
 Cost. Every round trip to PostgreSQL or Redis adds to an order's latency. An order takes four SQL statements:
 the user (for the JWT), the credential with the trading profile and the key, the entry (written as sent), and
@@ -38,10 +42,7 @@ the outcome.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,12 +52,10 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
 
 from accounts.models import User
 from brokerage import kiwoom
 from brokerage.connections.account_cache import account_cache_invalidate
-from brokerage.connections.coordination import CREDENTIAL_LOCK_WAIT
 from brokerage.connections.errors import KiwoomApiError, KiwoomRateLimited, KiwoomUnavailable
 from brokerage.connections.models import KiwoomCredential, Mode
 from brokerage.connections.selectors import credential_require_connected
@@ -64,9 +63,6 @@ from brokerage.connections.services.calls import kiwoom_call
 from brokerage.market.services import stock_info_get
 from brokerage.orders import guardrails
 from brokerage.orders.errors import (
-    IdempotencyKeyInFlight,
-    IdempotencyKeyInvalid,
-    IdempotencyKeyReused,
     OrderChangeUnresolved,
     OrderModifyUnchanged,
     OrderNotModifiable,
@@ -75,16 +71,10 @@ from brokerage.orders.errors import (
     OrderQuantityOverRemainder,
 )
 from brokerage.orders.models import UNSETTLED_STATUSES, Exchange, LedgerNote, Order, OrderKind, OrderStatus
-from brokerage.orders.selectors import (
-    credential_find_for_order,
-    order_find_by_idempotency_key,
-    order_get,
-    trading_profile_of,
-)
-from stocklab.api.errors import error_payload, status_of
+from brokerage.orders.selectors import credential_find_for_order, trading_profile_of
+from brokerage.orders.services.idempotency import IdempotencyClaim, OrderOutcome, answer_of, order_replay
 from stocklab.errors import ApplicationError
 
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 # A token good for this much longer than KIWOOM_TOKEN_REFRESH_MARGIN is used as it is (tokens.token_get_valid
 # renews only within the margin), so nothing is sent between writing the entry and its request: the entry is
 # written as sent.
@@ -95,122 +85,15 @@ SENT_AT_SLACK = timedelta(seconds=1)
 
 
 class _KeyTaken(Exception):
-    """The key is already used (found by the look-up, or taken by another request before our insert);
-    `answer` is its replay."""
+    """The key is already held (found by the look-up, or taken by another request before our insert);
+    `outcome` is its replay. Raised and caught inside this module only."""
 
-    def __init__(self, answer: OrderAnswer) -> None:
-        super().__init__(answer.status_code)
-        self.answer = answer
-
-
-# --- How long a send can take -------------------------------------------------------------------------------
+    def __init__(self, outcome: OrderOutcome) -> None:
+        super().__init__(outcome.order.pk)
+        self.outcome = outcome
 
 
-def pending_timeout() -> timedelta:
-    """How long an attempt can be in flight; a `pending` entry older than this was abandoned by its process.
-
-    The longest `kiwoom_call` of an order: a token (waiting for another process's renewal, then au10001) and
-    the request (a rate-limit slot, then the connect and read timeouts), and all of it once more after an
-    8005 or an upstream 429.
-    """
-    request = settings.KIWOOM_CONNECT_TIMEOUT + settings.KIWOOM_READ_TIMEOUT
-    once = CREDENTIAL_LOCK_WAIT + request + settings.KIWOOM_RATE_LIMIT_WAIT + request
-    return timedelta(seconds=2 * once + 5)
-
-
-# --- Idempotency --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """A request's `Idempotency-Key` and the fingerprint of what it asks for; `render(entry)` is the body of
-    its success, recorded with the outcome and replayed to repeats."""
-
-    key: str
-    fingerprint: str
-    render: Callable[[Order], Any]
-
-
-@dataclass(frozen=True)
-class OrderAnswer:
-    """What an order request is answered with; `replayed` when it repeats an earlier request's key."""
-
-    status_code: int
-    body: Any
-    replayed: bool = False
-
-
-def order_request_answer(
-    *,
-    user: User,
-    idempotency_key: str | None,
-    action: str,
-    params: Mapping[str, Any],
-    perform: Callable[[IdempotencyClaim | None], Order],
-    render: Callable[[Order], Any],
-) -> OrderAnswer:
-    """Answer an order request (`perform` places, modifies or cancels) under its `Idempotency-Key`.
-
-    Without a key, `perform` runs. With a new key, it runs and its answer is recorded. A repeat of the key
-    gets the recorded answer and sends nothing; while the first request has not answered, 409
-    `idempotency_key_in_flight`; with other `action` or `params`, 422 `idempotency_key_reused`. Errors that
-    `perform` raises before it writes the entry propagate and record nothing.
-
-    `perform` passes the claim to `order_place`, `order_modify` or `order_cancel`, which look the key up
-    before anything else, in the query that loads the credential.
-    """
-    if idempotency_key is None:
-        return OrderAnswer(status.HTTP_201_CREATED, render(perform(None)))
-    claim = _claim(key=idempotency_key, action=action, params=params, render=render)
-    try:
-        order = perform(claim)
-    except _KeyTaken as taken:
-        return taken.answer
-    return OrderAnswer(order.response_status, order.response_body)
-
-
-def _claim(
-    *, key: str, action: str, params: Mapping[str, Any], render: Callable[[Order], Any]
-) -> IdempotencyClaim:
-    key = key.strip()
-    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(key):
-        raise IdempotencyKeyInvalid()
-    canonical = json.dumps({"action": action, "params": dict(params)}, sort_keys=True, default=str)
-    fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
-    return IdempotencyClaim(key=key, fingerprint=fingerprint, render=render)
-
-
-def _credential_for_order(
-    *, user: User, mode: str, idempotency: IdempotencyClaim | None
-) -> KiwoomCredential | None:
-    """The user's credential for `mode` (None: not connected), looked up with the idempotency key: a key
-    already used raises `_KeyTaken` with its answer (or the 409 or 422 of `_replay`)."""
-    key = idempotency.key if idempotency is not None else None
-    credential = credential_find_for_order(user=user, mode=mode, idempotency_key=key)
-    if idempotency is not None and (credential is None or credential.idempotency_key_used):
-        answer = _replay(user=user, claim=idempotency)
-        if answer is not None:
-            raise _KeyTaken(answer)
-    return credential
-
-
-def _replay(*, user: User, claim: IdempotencyClaim) -> OrderAnswer | None:
-    """The answer for a key already used; None for a new key."""
-    order = order_find_by_idempotency_key(user=user, key=claim.key)
-    if order is None:
-        return None
-    if order.request_fingerprint != claim.fingerprint:
-        raise IdempotencyKeyReused(extra={"order_id": order.pk})
-    if order.response_status is not None:
-        return OrderAnswer(order.response_status, order.response_body, replayed=True)
-    if order.status == OrderStatus.PENDING and order.created_at > timezone.now() - pending_timeout():
-        raise IdempotencyKeyInFlight(extra={"order_id": order.pk})
-    # Its request stopped without an answer (its process died, or an unexpected error): the entry as it is.
-    entry = order_get(user=user, order_id=order.pk)
-    return OrderAnswer(status.HTTP_200_OK, claim.render(entry), replayed=True)
-
-
-# --- Placing, modifying, cancelling -------------------------------------------------------------------------
+# --- Placing ------------------------------------------------------------------------------------------------
 
 
 def order_place(
@@ -225,38 +108,44 @@ def order_place(
     mode: str = Mode.MOCK,
     confirm: bool = False,
     idempotency: IdempotencyClaim | None = None,
-) -> Order:
-    """Check the guardrails, write the order to the ledger, then send it to Kiwoom once (kt10000/kt10001)."""
-    credential = _credential_for_order(user=user, mode=mode, idempotency=idempotency)
-    guardrails.check_real_trading_allowed(mode=mode)
-    credential = credential_require_connected(credential=credential)
-    proposal = guardrails.OrderProposal(
-        mode=mode,
-        exchange=exchange,
-        side=side,
-        stock_code=stock_code,
-        quantity=quantity,
-        trade_type=trade_type,
-        price=price,
-    )
-    quote = _check_guardrails(credential=credential, proposal=proposal, confirm=confirm)
-    order = _order_reserve(
-        Order(
-            user=user,
-            credential=credential,
-            key_fingerprint=credential.key_fingerprint,
+) -> OrderOutcome:
+    """Check the guardrails, write the order to the ledger, then send it to Kiwoom once (kt10000/kt10001).
+
+    With `idempotency`, a repeat of its key returns the first request's outcome and sends nothing.
+    """
+    try:
+        credential = _credential_for_order(user=user, mode=mode, idempotency=idempotency)
+        guardrails.check_real_trading_allowed(mode=mode)
+        credential = credential_require_connected(credential=credential)
+        proposal = guardrails.OrderProposal(
             mode=mode,
-            kind=OrderKind.NEW,
+            exchange=exchange,
             side=side,
             stock_code=stock_code,
-            stock_name=quote.name[:64],
             quantity=quantity,
             trade_type=trade_type,
             price=price,
-            exchange=exchange,
-        ),
-        idempotency=idempotency,
-    )
+        )
+        quote = _check_guardrails(credential=credential, proposal=proposal, confirm=confirm)
+        order = _order_reserve(
+            Order(
+                user=user,
+                credential=credential,
+                key_fingerprint=credential.key_fingerprint,
+                mode=mode,
+                kind=OrderKind.NEW,
+                side=side,
+                stock_code=stock_code,
+                stock_name=quote.name[:64],
+                quantity=quantity,
+                trade_type=trade_type,
+                price=price,
+                exchange=exchange,
+            ),
+            idempotency=idempotency,
+        )
+    except _KeyTaken as taken:
+        return taken.outcome
     ack = _order_send(
         order=order,
         credential=credential,
@@ -278,7 +167,10 @@ def order_place(
         kiwoom_order_number=ack.order_number,
         kiwoom_message=ack.message,
     )
-    return order
+    return OrderOutcome(order=order)
+
+
+# --- Modifying and cancelling -------------------------------------------------------------------------------
 
 
 def order_modify(
@@ -288,97 +180,102 @@ def order_modify(
     quantity: int | None = None,
     confirm: bool = False,
     idempotency: IdempotencyClaim | None = None,
-) -> Order:
+) -> OrderOutcome:
     """Move `quantity` shares (default: the whole remainder) of an open order to a new price (kt10002).
 
     Kiwoom gives the moved shares a new order number: they become a child entry (kind `modify`), and the
-    order is `modified` once nothing of it is left open. Returns the child.
+    order is `modified` once nothing of it is left open. The outcome's entry is the child.
     """
-    credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
-    _require_changeable(order)
-    if not kiwoom.TradeType(order.trade_type).requires_price:
-        raise OrderNotModifiable()
-    if price == order.price:
-        raise OrderModifyUnchanged()
-    _require_within_remainder(order, quantity)
-    guardrails.check_real_trading_allowed(mode=order.mode)
-    credential = credential_require_connected(credential=credential)
-    _require_placed_with(order, credential)
-    moved = quantity or order.remaining_quantity
-    proposal = guardrails.OrderProposal(
-        mode=order.mode,
-        exchange=order.exchange,
-        side=order.side,
-        stock_code=order.stock_code,
-        quantity=moved,
-        trade_type=order.trade_type,
-        price=price,
-    )
-    _check_guardrails(credential=credential, proposal=proposal, confirm=confirm)
-    child = _order_reserve(
-        _child_of(order, kind=OrderKind.MODIFY, credential=credential, quantity=moved, price=price),
-        idempotency=idempotency,
-        asked_quantity=quantity,
-    )
-    ack = _order_send(
-        order=child,
-        credential=credential,
-        idempotency=idempotency,
-        operation=lambda client, token: client.modify_order(
-            token,
-            original_order_number=order.kiwoom_order_number,
-            stock_code=order.stock_code,
-            quantity=quantity or 0,  # 0: whatever is left open at Kiwoom
-            price=price,
-            exchange=order.exchange,
-        ),
-    )
-    order_child_accept(
-        child=child,
-        order_number=ack.order_number,
-        quantity=ack.quantity,
-        message=ack.message,
-        idempotency=idempotency,
-    )
-    return child
+    change = _Change(order=order, kind=OrderKind.MODIFY, quantity=quantity, price=price, confirm=confirm)
+    return _order_change(change, idempotency=idempotency)
 
 
 def order_cancel(
     *, order: Order, quantity: int | None = None, idempotency: IdempotencyClaim | None = None
-) -> Order:
+) -> OrderOutcome:
     """Cancel `quantity` shares (default: the whole remainder) of an open order (kt10003).
 
     The cancellation is a child entry (kind `cancel`); the order is `cancelled` once nothing of it is left
     open. Cancelling reduces risk, so it needs neither the real-trading switches nor trading hours.
     """
-    credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
-    _require_changeable(order)
-    _require_within_remainder(order, quantity)
-    credential = credential_require_connected(credential=credential)
-    _require_placed_with(order, credential)
-    child = _order_reserve(
-        _child_of(
-            order,
-            kind=OrderKind.CANCEL,
-            credential=credential,
-            quantity=quantity or order.remaining_quantity,
-            price=None,
-        ),
-        idempotency=idempotency,
-        asked_quantity=quantity,
-    )
-    ack = _order_send(
-        order=child,
-        credential=credential,
-        idempotency=idempotency,
-        operation=lambda client, token: client.cancel_order(
+    change = _Change(order=order, kind=OrderKind.CANCEL, quantity=quantity)
+    return _order_change(change, idempotency=idempotency)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A modification or cancellation of `order`: `quantity` shares as asked (None: the whole remainder)."""
+
+    order: Order
+    kind: str
+    quantity: int | None
+    price: int | None = None  # a modification's new price
+    confirm: bool = False
+
+    @property
+    def adds_risk(self) -> bool:
+        """A modification places shares on new terms: the real-trading switches and guardrails apply."""
+        return self.kind == OrderKind.MODIFY
+
+    @property
+    def moved(self) -> int:
+        return self.quantity or self.order.remaining_quantity
+
+    def send(self, client: kiwoom.KiwoomClient, token: str) -> kiwoom.OrderAck:
+        order = self.order
+        if self.kind == OrderKind.MODIFY:
+            return client.modify_order(
+                token,
+                original_order_number=order.kiwoom_order_number,
+                stock_code=order.stock_code,
+                quantity=self.quantity or 0,  # 0: whatever is left open at Kiwoom
+                price=self.price,
+                exchange=order.exchange,
+            )
+        return client.cancel_order(
             token,
             original_order_number=order.kiwoom_order_number,
             stock_code=order.stock_code,
-            quantity=quantity or 0,  # 0: whatever is left open at Kiwoom
+            quantity=self.quantity or 0,
             exchange=order.exchange,
-        ),
-    )
+        )
+
+
+def _order_change(change: _Change, *, idempotency: IdempotencyClaim | None) -> OrderOutcome:
+    """The one path of a modification and a cancellation: the key, the preconditions, the child entry,
+    Kiwoom once, and the parent giving up the shares."""
+    order = change.order
+    try:
+        credential = _credential_for_order(user=order.user, mode=order.mode, idempotency=idempotency)
+        _require_changeable(order)
+        if change.adds_risk:
+            _require_modifiable(order, price=change.price)
+        _require_within_remainder(order, change.quantity)
+        if change.adds_risk:
+            guardrails.check_real_trading_allowed(mode=order.mode)
+        credential = credential_require_connected(credential=credential)
+        _require_placed_with(order, credential)
+        if change.adds_risk:
+            proposal = guardrails.OrderProposal(
+                mode=order.mode,
+                exchange=order.exchange,
+                side=order.side,
+                stock_code=order.stock_code,
+                quantity=change.moved,
+                trade_type=order.trade_type,
+                price=change.price,
+            )
+            _check_guardrails(credential=credential, proposal=proposal, confirm=change.confirm)
+        child = _order_reserve(
+            _child_of(
+                order, kind=change.kind, credential=credential, quantity=change.moved, price=change.price
+            ),
+            idempotency=idempotency,
+            asked_quantity=change.quantity,
+        )
+    except _KeyTaken as taken:
+        return taken.outcome
+    ack = _order_send(order=child, credential=credential, idempotency=idempotency, operation=change.send)
     order_child_accept(
         child=child,
         order_number=ack.order_number,
@@ -386,7 +283,24 @@ def order_cancel(
         message=ack.message,
         idempotency=idempotency,
     )
-    return child
+    return OrderOutcome(order=child)
+
+
+# --- The preconditions --------------------------------------------------------------------------------------
+
+
+def _credential_for_order(
+    *, user: User, mode: str, idempotency: IdempotencyClaim | None
+) -> KiwoomCredential | None:
+    """The user's credential for `mode` (None: not connected), looked up with the idempotency key: a key
+    already held raises `_KeyTaken` with its outcome (or `order_replay`'s in-flight or reused error)."""
+    key = idempotency.key if idempotency is not None else None
+    credential = credential_find_for_order(user=user, mode=mode, idempotency_key=key)
+    if idempotency is not None and (credential is None or credential.idempotency_key_used):
+        replay = order_replay(user=user, claim=idempotency)
+        if replay is not None:
+            raise _KeyTaken(replay)
+    return credential
 
 
 def _check_guardrails(
@@ -405,6 +319,13 @@ def _check_guardrails(
 def _require_changeable(order: Order) -> None:
     _require_open(order)
     _require_no_change_in_doubt(order)
+
+
+def _require_modifiable(order: Order, *, price: int | None) -> None:
+    if not kiwoom.TradeType(order.trade_type).requires_price:
+        raise OrderNotModifiable()
+    if price == order.price:
+        raise OrderModifyUnchanged()
 
 
 def _require_placed_with(order: Order, credential: KiwoomCredential) -> None:
@@ -465,6 +386,9 @@ def _child_of(
     )
 
 
+# --- Writing the entry, sending, recording ------------------------------------------------------------------
+
+
 def _order_reserve(
     order: Order, *, idempotency: IdempotencyClaim | None, asked_quantity: int | None = None
 ) -> Order:
@@ -490,10 +414,10 @@ def _order_reserve(
             order.save(force_insert=True)
     except IntegrityError:
         # Another request reserved the key after our look-up: it is in flight (409), or has just answered.
-        answer = _replay(user=order.user, claim=idempotency) if idempotency is not None else None
-        if answer is None:
+        replay = order_replay(user=order.user, claim=idempotency) if idempotency is not None else None
+        if replay is None:
             raise
-        raise _KeyTaken(answer) from None
+        raise _KeyTaken(replay) from None
     return order
 
 
@@ -617,17 +541,12 @@ def order_record(
     **fields: Any,
 ) -> None:
     """Write `fields` of an entry in one statement, with the answer its idempotency key replays (the error
-    `failure`, else the rendered entry, 201)."""
+    `failure`, else the entry as written)."""
     fields["updated_at"] = timezone.now()
     for name, value in fields.items():
         setattr(order, name, value)
     if idempotency is not None:
-        if failure is None:
-            order.response_status, order.response_body = status.HTTP_201_CREATED, idempotency.render(order)
-        else:
-            order.response_status = status_of(failure)
-            order.response_body = error_payload(code=failure.code, detail=failure.detail, **failure.extra)
-        fields.update(response_status=order.response_status, response_body=order.response_body)
+        order.answer = fields["answer"] = answer_of(order, failure)
     Order.objects.filter(pk=order.pk).update(**fields)
 
 

@@ -227,6 +227,15 @@ class TestCancel:
         assert response.json()["remaining_quantity"] == 3
         assert calls(kiwoom, "kt10003") == 0
 
+    def test_exactly_what_is_open_can_be_named(self, connected_api, kiwoom):
+        order = limit_buy(connected_api, 3, 60_000).json()
+
+        response = post(connected_api, order_url(order["id"], "cancel"), {"quantity": 3})
+
+        assert (response.status_code, response.json()["quantity"]) == (201, 3)
+        assert connected_api.get(order_url(order["id"])).json()["status"] == "cancelled"
+        assert calls(kiwoom, "kt10003") == 1
+
     @pytest.mark.parametrize("status", ["filled", "cancelled", "rejected", "unresolved", "not_placed"])
     def test_only_an_open_order_can_be_cancelled(self, connected_api, kiwoom, status):
         order = limit_buy(connected_api, 3, 60_000).json()

@@ -8,14 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from brokerage.connections.errors import KiwoomUnavailable
+from brokerage.connections.errors import KiwoomBusy, KiwoomUnavailable
 from brokerage.connections.services import kiwoom_call, tokens
 from brokerage.kiwoom import KiwoomClient
 from brokerage.orders.errors import OrderQuantityOverRemainder
 from brokerage.orders.models import Order, OrderStatus
 from brokerage.orders.services import entry as orders
 from brokerage.orders.services import order_settle_abandoned
-from brokerage.orders.services.entry import pending_timeout
+from brokerage.orders.services.timing import pending_timeout
 from tests.brokerage.orders.helpers import (
     SAMSUNG,
     SELL,
@@ -137,6 +137,50 @@ class TestOutcomes:
         assert response.json()["order_status"] == "not_placed"
         assert (order.status, order.sent_at) == (OrderStatus.NOT_PLACED, None)
         assert calls(kiwoom, "kt10000") == 1
+
+    def test_a_token_lock_timing_out_after_a_send_leaves_it_unresolved_and_its_key_held(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        # Kiwoom refused the token (8005); renewing it timed out on another process's lock. The error carries
+        # no Kiwoom answer saying the order stayed away: it may have left, so it is reconciled, never resent.
+        def locked_out(*, credential, rejected):
+            raise KiwoomBusy()
+
+        market_buy(connected_api, 1)  # the quote is now cached
+        kiwoom.control.expire_tokens()
+        monkeypatch.setattr(tokens, "token_replace_rejected", locked_out)
+
+        response = market_buy(connected_api, 1, key="sent-then-locked-out")
+        monkeypatch.undo()
+        repeat = market_buy(connected_api, 1, key="sent-then-locked-out")
+
+        order = Order.objects.filter(user=user).first()
+        assert (response.status_code, response.json()["order_status"]) == (503, "unresolved")
+        assert order.status == OrderStatus.UNRESOLVED
+        assert order.sent_at is not None and order.idempotency_key == "sent-then-locked-out"
+        assert (repeat.status_code, repeat["Idempotent-Replayed"]) == (503, "true")
+        assert repeat.json() == response.json()
+        assert calls(kiwoom, "kt10000") == 2  # the first order, and this one once
+
+    def test_a_request_that_leaves_late_is_stamped_when_it_left(
+        self, connected_api, user, kiwoom, monkeypatch
+    ):
+        # The entry was written as sent, but the request waited (for a rate-limit slot, say) before it went
+        # out: reconciliation measures from when it left, so the stamp follows it.
+        token_get_valid = tokens.token_get_valid
+        market_buy(connected_api, 1)  # the quote is now cached
+        with time_machine.travel(timezone.now(), tick=True) as clock:
+
+            def slow_token(*, credential):
+                clock.shift(timedelta(seconds=30))
+                return token_get_valid(credential=credential)
+
+            monkeypatch.setattr(tokens, "token_get_valid", slow_token)
+            response = market_buy(connected_api, 1)
+
+        order = Order.objects.filter(user=user).first()
+        assert response.status_code == 201
+        assert order.sent_at >= order.created_at + timedelta(seconds=30)
 
     def test_a_rate_limit_at_kiwoom_is_not_placed_and_no_order_exists(self, connected_api, user, kiwoom):
         # Kiwoom refuses a rate-limited call unprocessed; `kiwoom_call` tries once more in a later slot.

@@ -11,7 +11,7 @@ from brokerage.kiwoom import StockInfo
 from brokerage.orders import guardrails
 from brokerage.orders.guardrails import OrderLimits, OrderProposal
 from brokerage.orders.models import Order, TradingProfile
-from stocklab.errors import ErrorKind
+from stocklab.errors import ApplicationError, ErrorKind
 from tests.brokerage.orders.helpers import (
     BUY,
     SAMSUNG,
@@ -50,8 +50,8 @@ def proposal(**changes) -> OrderProposal:
     return OrderProposal(**{**fields, **changes})
 
 
-def refusal(check, *args, **kwargs) -> guardrails.ApplicationError:
-    with pytest.raises(guardrails.ApplicationError) as caught:
+def refusal(check, *args, **kwargs) -> ApplicationError:
+    with pytest.raises(ApplicationError) as caught:
         check(*args, **kwargs)
     return caught.value
 
@@ -108,6 +108,21 @@ class TestTheRules:
             "order_value_over_limit",
             {"limit": 1_000_000, "value": 1_050_000},
         )
+
+    def test_an_order_worth_exactly_the_limit_passes_and_one_won_more_is_refused(self):
+        limits = OrderLimits(max_quantity=100, max_value=1_000)  # below 2,000 KRW prices move by 1 KRW
+
+        guardrails.check_order(proposal(quantity=1, price=1_000), limits=limits)
+        over = refusal(guardrails.check_order, proposal(quantity=1, price=1_001), limits=limits)
+
+        assert (over.code, over.extra) == ("order_value_over_limit", {"limit": 1_000, "value": 1_001})
+
+    def test_exactly_the_quantity_limit_passes_and_one_share_more_is_refused(self):
+        guardrails.check_quantity(proposal(quantity=100), limits=LIMITS)
+
+        over = refusal(guardrails.check_quantity, proposal(quantity=101), limits=LIMITS)
+
+        assert (over.code, over.extra) == ("order_quantity_over_limit", {"limit": 100})
 
     def test_a_market_order_is_valued_at_the_current_price(self):
         guardrails.check_order_against_quote(
@@ -280,6 +295,12 @@ class TestThroughTheApi:
 
         assert_refused(refused, 422, "order_value_over_limit", kiwoom, quote_asked=True)
         assert market_buy(connected_api, 13).status_code == 201  # 929,500 KRW
+
+    def test_a_market_order_worth_exactly_the_users_limit_goes_through(self, connected_api, user, kiwoom):
+        TradingProfile.objects.create(user=user, max_order_value=715_000)
+        kiwoom.control.set_price(SAMSUNG, 71_500)
+
+        assert market_buy(connected_api, 10).status_code == 201  # 715,000 KRW
 
     def test_outside_trading_hours(self, connected_api, user, kiwoom, settings):
         settings.ORDER_ENFORCE_TRADING_HOURS = True

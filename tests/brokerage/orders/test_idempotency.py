@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from brokerage.kiwoom import KiwoomClient
 from brokerage.orders.models import Order, OrderStatus
-from brokerage.orders.services.entry import pending_timeout
+from brokerage.orders.services.timing import pending_timeout
 from tests.brokerage.orders.helpers import (
     SAMSUNG,
     SELL,
@@ -208,8 +208,7 @@ class TestRepeats:
         # As if the process had died before answering, long enough ago that no send can still be running.
         Order.objects.filter(user=user).update(
             status=OrderStatus.PENDING,
-            response_status=None,
-            response_body=None,
+            answer=None,
             created_at=timezone.now() - pending_timeout() - timedelta(seconds=1),
         )
 

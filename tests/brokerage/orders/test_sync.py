@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from brokerage.kiwoom import KiwoomClient
 from brokerage.orders.models import Order, OrderStatus
-from brokerage.orders.services import reconciliation
+from brokerage.orders.services import sync
 from tests.brokerage.orders.helpers import (
     FILLS,
     ORDERS,
@@ -43,7 +43,7 @@ def samsung_holding(api) -> int:
 @pytest.fixture
 def every_look_syncs(monkeypatch):
     """Prices move here between looks a few milliseconds apart: let each look ask Kiwoom."""
-    monkeypatch.setattr(reconciliation, "SYNC_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(sync, "SYNC_INTERVAL_SECONDS", 0)
 
 
 @pytest.mark.usefixtures("every_look_syncs")
