@@ -67,7 +67,9 @@ class CredentialViewSet(viewsets.GenericViewSet):
         return CredentialInputSerializer if self.action == "create" else CredentialStatusSerializer
 
     def get_throttles(self):
-        return [KiwoomConnectRateThrottle()] if self.action == "create" else []
+        # Connecting asks Kiwoom for a token: its own budget, on top of the site-wide ones.
+        throttles = super().get_throttles()
+        return [*throttles, KiwoomConnectRateThrottle()] if self.action == "create" else throttles
 
     @extend_schema(
         request=CredentialInputSerializer,

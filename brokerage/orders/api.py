@@ -135,6 +135,7 @@ class OrderEntryViewSet(viewsets.GenericViewSet):
     """Buy and sell; the answer is the order's ledger entry."""
 
     serializer_class = OrderInputSerializer
+    throttle_scope = "orders"  # the strictest per-user budget: each one is sent to Kiwoom
 
     def _place(self, request, side: str) -> Response:
         serializer = OrderInputSerializer(data=request.data)
@@ -176,6 +177,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = OrderSerializer
     pagination_class = OrderPagination
+    throttle_scope = "orders"  # modify, cancel and reconcile are sent to Kiwoom
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user

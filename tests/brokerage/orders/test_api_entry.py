@@ -124,3 +124,19 @@ class TestBadInput:
         assert response.status_code == 400
         assert response.json()["code"] == "malformed_request"
         assert kiwoom.control.stats()["calls"] == {"au10001": 1}
+
+
+class TestTheOrdersBudget:
+    def test_orders_meet_the_strictest_per_user_budget_and_reads_do_not(
+        self, connected_api, kiwoom, monkeypatch
+    ):
+        from stocklab.api.throttling import OrderRateThrottle
+
+        monkeypatch.setattr(
+            OrderRateThrottle, "THROTTLE_RATES", {**OrderRateThrottle.THROTTLE_RATES, "orders": "2/min"}
+        )
+        answers = [market_buy(connected_api, 1).status_code for _ in range(3)]
+
+        assert answers == [201, 201, 429]
+        assert calls(kiwoom, "kt10000") == 2  # the refused one never reached Kiwoom
+        assert connected_api.get("/api/v1/kiwoom/orders").status_code == 200
