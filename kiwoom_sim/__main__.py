@@ -10,7 +10,7 @@ from aiohttp import web
 
 from .app import create_app
 from .config import REISSUE_MODES, SimConfig
-from .state import DEMO_APP_KEY, DEMO_SECRET
+from .state import DEMO_APP_KEY, DEMO_SECRET, EXAMPLE_DEMO_KEY, EXAMPLE_DEMO_SECRET
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--accounts", metavar="FILE", help="JSON list of {app_key, secret, cash, holdings}")
     parser.add_argument(
         "--auto-provision", action="store_true", help="create an account for unknown app keys"
+    )
+    parser.add_argument(
+        "--demo-keys",
+        action="store_true",
+        help="create a 10,000,000 KRW account for unknown keys of the demo shape: app key `sim` + 17-61 "
+        "letters/digits, secret 20-64 characters without spaces",
     )
     parser.add_argument("--rate-limit", type=int, default=1, metavar="N", help="calls/s per token and TR (1)")
     parser.add_argument(
@@ -54,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             accounts_file=args.accounts,
             auto_provision=args.auto_provision,
+            demo_keys=args.demo_keys,
             rate_limit=args.rate_limit,
             token_ttl=args.token_ttl,
             latency_ms=args.latency_ms,
@@ -74,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         f"(demo app key {DEMO_APP_KEY}, secret {DEMO_SECRET})",
         flush=True,
     )
+    if config.demo_keys:
+        print(
+            "kiwoom_sim: new keys of your own: an app key of `sim` and 17-61 letters or digits "
+            f"(e.g. {EXAMPLE_DEMO_KEY}), a secret of 20-64 characters without spaces "
+            f"(e.g. {EXAMPLE_DEMO_SECRET})",
+            flush=True,
+        )
     web.run_app(app, host=config.host, port=config.port, access_log=None, print=None)
     return 0
 

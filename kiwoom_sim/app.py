@@ -219,6 +219,9 @@ async def tr_endpoint(request: web.Request) -> web.StreamResponse:
             return early
     try:
         raw = await _read_body(request, state.config.body_timeout)
+        if fault is not None and fault.kind == "late_accept":
+            # The body is in hand: what follows goes on even if the client hangs up while Kiwoom is slow.
+            await asyncio.sleep((fault.latency_ms or 0) / 1000)
         # Nothing is awaited from here to the answer: the token, its account and the book are checked and
         # changed in one step, so a revoke, reset or expiry cannot slip in between.
         call = _prepare_call(request, state, spec, raw)
@@ -229,10 +232,21 @@ async def tr_endpoint(request: web.Request) -> web.StreamResponse:
         response_body, status, cont_yn, next_key = result.body, 200, result.cont_yn, result.next_key
     if fault is not None and fault.kind == "drop_after":
         return _drop_connection(request)
+    if fault is not None and fault.kind == "late_answer":
+        await _hold_answer(request, fault.latency_ms)
     malformed = fault is not None and fault.kind == "malformed_json"
     return kiwoom_response(
         response_body, api_id, status=status, cont_yn=cont_yn, next_key=next_key, malformed=malformed
     )
+
+
+async def _hold_answer(request: web.Request, latency_ms: int | None) -> None:
+    """Wait `latency_ms` before answering, or (None) until the client hangs up: it never gets the answer."""
+    if latency_ms is not None:
+        await asyncio.sleep(latency_ms / 1000)
+        return
+    while request.transport is not None and not request.transport.is_closing():
+        await asyncio.sleep(0.02)
 
 
 def _fault_before(request: web.Request, state: SimState, fault: Fault, api_id: str) -> web.Response | None:

@@ -22,6 +22,8 @@ class SimConfig:
     port: int = 8700
     accounts_file: str | None = None
     auto_provision: bool = False
+    # Provision key pairs of the documented demo shape (state.DEMO_KEY_SHAPE): what `make demo` users type.
+    demo_keys: bool = False
     rate_limit: int = 1
     token_ttl: int = 86400
     latency_ms: int = 0

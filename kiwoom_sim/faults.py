@@ -8,7 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-FAULT_KINDS = ("latency", "http_5xx", "drop_before", "drop_after", "malformed_json", "rate_limit")
+FAULT_KINDS = (
+    "latency",
+    "http_5xx",
+    "drop_before",
+    "drop_after",
+    "malformed_json",
+    "rate_limit",
+    "late_answer",
+    "late_accept",
+)
+# Faults that go on with the call after its client may have given up: the call is processed regardless.
+LATE_KINDS = ("late_answer", "late_accept")
 
 
 @dataclass(eq=False)
@@ -20,7 +31,8 @@ class Fault:
     api_id: str | None
     count: int | None
     until: float | None
-    latency_ms: int
+    # None only for `late_answer`: the answer is held until the client hangs up (it never gets one).
+    latency_ms: int | None
     status: int
 
     def as_dict(self, now: float) -> dict[str, Any]:
@@ -58,8 +70,10 @@ class FaultInjector:
             raise ValueError("seconds must be positive")
         if seconds is None and (count is None or count < 1):
             raise ValueError("count must be a positive integer")
-        if kind == "latency" and (latency_ms is None or latency_ms < 0):
-            raise ValueError("a latency fault needs latency_ms >= 0")
+        if kind in ("latency", "late_accept") and (latency_ms is None or latency_ms < 0):
+            raise ValueError(f"a {kind} fault needs latency_ms >= 0")
+        if kind == "late_answer" and latency_ms is not None and latency_ms < 0:
+            raise ValueError("a late_answer fault needs latency_ms >= 0, or none to never answer")
         status = 500 if status is None else status
         if kind == "http_5xx" and not 500 <= status <= 599:
             raise ValueError("http_5xx needs a status between 500 and 599")
@@ -69,7 +83,7 @@ class FaultInjector:
             api_id=api_id or None,
             count=None if seconds is not None else count,
             until=None if seconds is None else self._monotonic() + seconds,
-            latency_ms=latency_ms or 0,
+            latency_ms=None if kind == "late_answer" and latency_ms is None else latency_ms or 0,
             status=status,
         )
         self._next_id += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,19 @@ DEMO_HOLDINGS: tuple[tuple[str, int, int], ...] = (
 PROVISION_HOLDINGS = DEMO_HOLDINGS
 
 MAX_KEY_LENGTH = 256
+
+# Keys anyone may make up for the demo (`demo_keys`): an app key of `sim` and 17-61 letters or digits (20-64
+# characters in all), a secret of 20-64 printable ASCII characters without spaces. Real Kiwoom keys never
+# start with `sim`, so a real key typed into the demo by mistake is refused (8001) instead of provisioned.
+DEMO_KEY_SHAPE = re.compile(r"sim[A-Za-z0-9]{17,61}")
+DEMO_SECRET_SHAPE = re.compile(r"[!-~]{20,64}")
+EXAMPLE_DEMO_KEY = "simAlice000000000001"
+EXAMPLE_DEMO_SECRET = "alice-secret-0000001"
+
+
+def is_demo_key_pair(app_key: str, secret: str) -> bool:
+    """Whether a key pair has the shape that `demo_keys` provisions."""
+    return bool(DEMO_KEY_SHAPE.fullmatch(app_key) and DEMO_SECRET_SHAPE.fullmatch(secret))
 
 
 @dataclass(frozen=True)
@@ -112,14 +126,19 @@ class SimState:
         self.hub.deliver(account.app_key, type_code, item, build)
 
     def authenticate(self, app_key: str, secret: str, provision: bool = True) -> Account:
-        """The account of a key pair; with auto-provision an unknown key gets a fresh account."""
+        """The account of a key pair; an unknown pair gets a fresh account when the simulator provisions it.
+
+        With `demo_keys`, a pair of the demo shape gets `default_cash` and nothing else, as a new mock account
+        does; with `auto_provision`, any other pair gets `default_cash` and the demo holdings. The secret is
+        bound at that first au10001: the same key with another secret is 8001.
+        """
         account = self.engine.accounts.get(app_key)
         if account is None:
-            if (
-                not (provision and self.config.auto_provision)
-                or len(app_key) > MAX_KEY_LENGTH
-                or len(secret) > MAX_KEY_LENGTH
-            ):
+            if not provision or len(app_key) > MAX_KEY_LENGTH or len(secret) > MAX_KEY_LENGTH:
+                raise auth_error(8001, "App Key와 Secret Key 검증에 실패했습니다")
+            if self.config.demo_keys and is_demo_key_pair(app_key, secret):
+                return self.engine.add_account(app_key, secret, self.config.default_cash, ())
+            if not self.config.auto_provision:
                 raise auth_error(8001, "App Key와 Secret Key 검증에 실패했습니다")
             return self.engine.add_account(app_key, secret, self.config.default_cash, PROVISION_HOLDINGS)
         # surrogatepass: a JSON body may carry lone surrogates ("\ud800"); they must compare, not crash.

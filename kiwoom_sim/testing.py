@@ -108,6 +108,7 @@ class SimControl:
         latency_ms: int | None = None,
         status: int | None = None,
     ) -> dict[str, Any]:
+        """A fault for the next `count` calls (or `seconds`); kinds and fields in kiwoom_sim/README.md."""
         body = {
             "kind": kind,
             "api_id": api_id,
@@ -214,7 +215,7 @@ def running_simulator(**options: Any) -> Iterator[SimulatorHandle]:
     """Start the simulator on 127.0.0.1 on a free port in a background thread; stop it on exit.
 
     Options are SimConfig fields (rate_limit, token_ttl, latency_ms, seed, enforce_hours, auto_provision,
-    accounts_file, reissue_mode, start_time, freeze_clock, ws_ping_interval, ...).
+    demo_keys, accounts_file, reissue_mode, start_time, freeze_clock, ws_ping_interval, ...).
     """
     options.setdefault("host", "127.0.0.1")
     options.setdefault("port", 0)

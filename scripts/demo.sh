@@ -15,7 +15,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; w
 trap cleanup EXIT INT TERM
 
 .venv/bin/python manage.py migrate --noinput >/dev/null
-.venv/bin/python -m kiwoom_sim --host 127.0.0.1 --port "$SIM_PORT" --seed 7 &
+.venv/bin/python -m kiwoom_sim --host 127.0.0.1 --port "$SIM_PORT" --seed 7 --demo-keys &
 pids+=($!)
 .venv/bin/python manage.py demo_setup --wait-for-simulator 30
 .venv/bin/celery -A stocklab worker --beat --loglevel WARNING --concurrency 1 &
@@ -23,6 +23,8 @@ pids+=($!)
 echo
 echo "  StockLab is running:   http://127.0.0.1:${WEB_PORT}/"
 echo "  Log in as:             demo / kiwoom-demo-2026   (demo Kiwoom keys already connected)"
+echo "  Or sign up and connect keys of your own: app key simAlice000000000001, secret alice-secret-0000001"
+echo "                        (any app key of sim + 17-61 letters or digits, a 20-64 character secret)"
 echo "  API docs:              http://127.0.0.1:${WEB_PORT}/api/docs/"
 echo "  Admin:                 http://127.0.0.1:${WEB_PORT}/admin/   (admin / stocklab-admin)"
 echo "  Kiwoom simulator:      ${KIWOOM_MOCK_BASE_URL}"
