@@ -7,7 +7,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from stocklab.api.schema import ERROR_RESPONSES, THROTTLED, error
@@ -15,13 +14,16 @@ from stocklab.api.throttling import AuthRateThrottle
 
 from . import services
 from .errors import LoginLockedOut
+from .models import SecurityEvent
 from .serializers import (
     LogoutSerializer,
     SignupSerializer,
+    TokenObtainPairSerializer,
     TokenRefreshSerializer,
     TokenVerifySerializer,
     UserSerializer,
 )
+from .services import security_event_record
 
 
 class AuthViewSet(viewsets.GenericViewSet):
@@ -71,7 +73,7 @@ class TokenViewSet(viewsets.GenericViewSet):
     authentication_classes: list = []
     throttle_classes = [AuthRateThrottle]
     serializers = {
-        "create": jwt_serializers.TokenObtainPairSerializer,
+        "create": TokenObtainPairSerializer,
         "refresh": TokenRefreshSerializer,
         "verify": TokenVerifySerializer,
     }
@@ -103,14 +105,33 @@ class TokenViewSet(viewsets.GenericViewSet):
             if getattr(request, "axes_locked_out", False):
                 raise LoginLockedOut() from None
             raise
-        return Response(serializer.validated_data)
+        return serializer
 
     @extend_schema(
-        request=jwt_serializers.TokenObtainPairSerializer,
-        responses={200: jwt_serializers.TokenObtainPairSerializer, **ERROR_RESPONSES, **THROTTLED},
+        request=TokenObtainPairSerializer,
+        responses={
+            200: TokenObtainPairSerializer,
+            **ERROR_RESPONSES,
+            401: error(
+                "`authentication_failed` (a wrong username or password); for an account with two-step "
+                "verification on, `otp_required` (send `otp`) or `otp_invalid` (a wrong or used code, "
+                "which counts as a failed login). Carries `WWW-Authenticate: Bearer`."
+            ),
+            429: error(
+                "`throttled` (too many attempts from you), `login_locked_out` (too many wrong passwords or "
+                "codes for this username), or `otp_throttled` (wrong codes: wait `Retry-After` seconds)."
+            ),
+        },
     )
     def create(self, request):
-        return self._validated(request)
+        serializer = self._validated(request)
+        security_event_record(
+            action=SecurityEvent.Action.SIGN_IN,
+            user=serializer.user,
+            request=request,
+            details={"channel": "api", "second_factor": bool(request.data.get("otp"))},
+        )
+        return Response(serializer.validated_data)
 
     @extend_schema(
         request=TokenRefreshSerializer,
@@ -118,9 +139,9 @@ class TokenViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request):
-        return self._validated(request)
+        return Response(self._validated(request).validated_data)
 
     @extend_schema(request=TokenVerifySerializer, responses={200: OpenApiResponse(), **ERROR_RESPONSES})
     @action(detail=False, methods=["post"])
     def verify(self, request):
-        return self._validated(request)
+        return Response(self._validated(request).validated_data)

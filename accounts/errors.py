@@ -27,3 +27,27 @@ class RefreshTokenNotYours(ApplicationError):
     code = "refresh_token_not_yours"
     kind = ErrorKind.FORBIDDEN
     default_detail = _("This refresh token belongs to another account: log out with your own.")
+
+
+class OtpInvalid(ApplicationError):
+    code = "otp_invalid"
+    kind = ErrorKind.INVALID
+    default_detail = _("That code is not right. Type the 6 digits your authenticator app shows now.")
+
+
+class OtpThrottled(ApplicationError):
+    code = "otp_throttled"
+    kind = ErrorKind.RATE_LIMITED
+    default_detail = _("Too many wrong codes. Wait a moment before the next one.")
+
+
+class OtpAlreadyEnabled(ApplicationError):
+    code = "otp_already_enabled"
+    kind = ErrorKind.CONFLICT
+    default_detail = _("Two-step verification is already on.")
+
+
+class OtpNotEnabled(ApplicationError):
+    code = "otp_not_enabled"
+    kind = ErrorKind.CONFLICT
+    default_detail = _("Two-step verification is not on.")

@@ -77,3 +77,16 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         # The sign-up form's word for it; Django's would be the model field's ("사용자 이름" in Korean).
         self.fields["username"].label = _("Username")
+
+
+class OtpForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Verification code"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        help_text=_("The 6 digits your authenticator app shows for StockLab."),
+        error_messages={"invalid": _("Type the 6 digits, without letters.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "size": 8}
+        ),
+    )

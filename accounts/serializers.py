@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import update_last_login
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -6,6 +7,8 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import UntypedToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from .errors import OtpInvalid
 
 User = get_user_model()
 
@@ -52,3 +55,45 @@ class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
         validated = super().validate(attrs)
         _require_current_user(UntypedToken(attrs["token"]))
         return validated
+
+
+class OtpRequired(AuthenticationFailed):
+    default_detail = _("This account uses two-step verification: send the code from its app as `otp`.")
+    default_code = "otp_required"
+
+
+class OtpRefused(AuthenticationFailed):
+    default_detail = _("That verification code is not right.")
+    default_code = "otp_invalid"
+
+
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's pair for a username and password; and, for an account with two-step verification on, the
+    current code from its app (`otp`), checked before any token is made."""
+
+    otp = serializers.CharField(
+        required=False,
+        write_only=True,
+        max_length=12,
+        help_text="The 6-digit code from the authenticator app; required when the account has two-step "
+        "verification on (else `otp_required`).",
+    )
+
+    def validate(self, attrs):
+        from . import services
+
+        # The password (and django-axes' lockout) first: the code is asked of the account's holder only.
+        data = jwt_serializers.TokenObtainSerializer.validate(self, attrs)
+        if services.totp_device_confirmed(user=self.user) is not None:
+            if not attrs.get("otp"):
+                raise OtpRequired()
+            try:
+                services.otp_verify(user=self.user, token=attrs["otp"], request=self.context.get("request"))
+            except OtpInvalid:
+                raise OtpRefused() from None
+        refresh = self.get_token(self.user)
+        data["refresh"] = str(refresh)
+        data["access"] = str(refresh.access_token)
+        if api_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return data

@@ -1,7 +1,56 @@
-"""Middleware every request passes: the Content-Security-Policy header, and query strings refused early."""
+"""Middleware every request passes: its request id (in the logs too), the Content-Security-Policy header, and
+query strings refused early."""
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's (or a proxy's) id is kept when it is short and plain: it goes into logs and the audit trail.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+def current_request_id() -> str:
+    """The id of the request being answered, or "-" outside one (a Celery task, a command)."""
+    return _current_request_id.get()
+
+
+class RequestIdMiddleware:
+    """Give every request an id: the caller's `X-Request-ID` if it is sane, else a new one. It is sent back
+    in the same header, set as `request.request_id`, and put on every log record (RequestIdLogFilter), so
+    that one id ties a caller's report, the logs and the audit trail together."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        request.request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+        # Kept until the response is closed (request_finished): Django logs a 4xx/5xx after the middleware.
+        _current_request_id.set(request.request_id)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.request_id
+        return response
+
+
+@receiver(request_finished, dispatch_uid="stocklab.middleware.request_id_finished")
+def _forget_request_id(sender, **kwargs):
+    _current_request_id.set("-")
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds `request_id` to every record (for the formatter's `%(request_id)s`); lets every record through."""
+
+    def filter(self, record):
+        record.request_id = _current_request_id.get()
+        return True
 
 
 class ContentSecurityPolicyMiddleware:

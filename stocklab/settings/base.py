@@ -27,7 +27,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on StockLab's site: it opens to staff after their second factor.
+    "accounts.apps.StockLabAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,11 +42,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "brokerage",
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer carries the request's id and every log line of it names the id.
+    "stocklab.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside everything that can answer, so that every answer carries the policy (errors and files too).
     "stocklab.middleware.ContentSecurityPolicyMiddleware",
@@ -57,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor (the admin asks it of staff).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After the CSRF check (a forged form is refused without counting) and the language (its page).
@@ -151,6 +158,12 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # A password-reset link works for an hour (the e-mail says so), and once.
 PASSWORD_RESET_TIMEOUT = 60 * 60
+# Two-step verification (django-otp, TOTP): optional for users, required of staff before the admin opens.
+# The authenticator app shows this name; after a wrong code the next one is refused for 1 s, then 2, 4, ...
+# (per device), and each wrong code also counts as a failed login for the lockout above.
+OTP_TOTP_ISSUER = "StockLab"
+ADMIN_REQUIRES_SECOND_FACTOR = True
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
 
 # --- E-mail -----------------------------------------------------------------------------------------------
 # Password-reset links. Development and tests print messages on the console; production.py sends them over
@@ -237,8 +250,8 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 # The other-origin front end sends Idempotency-Key with orders, and reads Retry-After (429) and
 # Idempotent-Replayed (a repeated key's answer).
-CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
-CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed"]
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 
 # --- Kiwoom -----------------------------------------------------------------------------------------------
 KIWOOM_MOCK_BASE_URL = env("KIWOOM_MOCK_BASE_URL", default="https://mockapi.kiwoom.com")
@@ -313,8 +326,13 @@ LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line names the request it belongs to ("-" outside one), as the X-Request-ID header and the audit
+    # trail do.
+    "filters": {"request_id": {"()": "stocklab.middleware.RequestIdLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own default handler would print every django.* line a second time in DEBUG.
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},

@@ -27,3 +27,6 @@ REST_FRAMEWORK = {
 
 # Password-reset mail is printed (pytest-django's outbox replaces this in the suite itself).
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The suite's operators sign in with force_login (no second factor); tests/accounts turns this on to test it.
+ADMIN_REQUIRES_SECOND_FACTOR = False

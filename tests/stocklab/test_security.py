@@ -91,3 +91,32 @@ class TestNulInTheQueryString:
 
     def test_an_ordinary_query_string_still_works(self, signed_in):
         assert signed_in.get("/admin/accounts/user/?q=investor").status_code == 200
+
+
+class TestRequestId:
+    def test_a_new_id_is_made_and_sent_back(self):
+        first, second = Client().get("/accounts/login/"), Client().get("/accounts/login/")
+
+        assert re.fullmatch(r"[0-9a-f]{32}", first["X-Request-ID"])
+        assert first["X-Request-ID"] != second["X-Request-ID"]
+
+    def test_a_sane_id_from_the_caller_is_kept_and_a_strange_one_replaced(self):
+        kept = Client().get("/accounts/login/", headers={"X-Request-ID": "lb-7f3a.2"})
+        replaced = Client().get("/accounts/login/", headers={"X-Request-ID": "bad id\n<script>" + "x" * 80})
+
+        assert kept["X-Request-ID"] == "lb-7f3a.2"
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced["X-Request-ID"])
+
+    def test_the_id_is_on_every_log_record_of_the_request(self, caplog):
+        import logging
+
+        from stocklab.middleware import RequestIdLogFilter
+
+        handler = logging.getLogger().handlers[0] if logging.getLogger().handlers else None
+        caplog.handler.addFilter(RequestIdLogFilter())
+        with caplog.at_level(logging.WARNING, logger="django.request"):
+            response = Client().get("/api/v1/no-such-thing", headers={"X-Request-ID": "trace-42"})
+
+        assert response.status_code == 404
+        assert [r.request_id for r in caplog.records if r.name == "django.request"] == ["trace-42"]
+        assert handler is None or any(isinstance(f, RequestIdLogFilter) for f in handler.filters)
