@@ -71,8 +71,8 @@ export function newIdempotencyKey() {
 }
 
 /** An API error as templates/_error_box.html shows it: a title, the detail, Kiwoom's words, and optionally a
-    link ({href, text}) or a "Try again" button (`retry`: the page calls its own method). */
-export function errorBox(error, { title = "", link = null, retry = false } = {}) {
+    note (what to do), a link ({href, text}) or a "Try again" button (`retry`: the page calls its own method). */
+export function errorBox(error, { title = "", note = "", link = null, retry = false } = {}) {
   // Kiwoom's own words, unless the detail already quotes them; its code helps support.
   const quoted = error.kiwoom_message && String(error.detail).includes(error.kiwoom_message);
   let kiwoom = "";
@@ -85,7 +85,14 @@ export function errorBox(error, { title = "", link = null, retry = false } = {})
   } else if (error.kiwoom_code) {
     kiwoom = interpolate(gettext("Kiwoom's code: %s"), [error.kiwoom_code]);
   }
-  return { title, detail: error.detail, kiwoom, link, retry: retry ? gettext("Try again") : "" };
+  return { title, detail: error.detail, kiwoom, note, link, retry: retry ? gettext("Try again") : "" };
+}
+
+/** The messages of an `invalid_input` answer for the form's own `fields` ({field: [message]}), or null. */
+export function fieldErrors(data, fields) {
+  if (data.code !== "invalid_input") return null;
+  const errors = Object.fromEntries(Object.entries(data.errors || {}).filter(([field]) => fields.includes(field)));
+  return Object.keys(errors).length > 0 ? errors : null;
 }
 
 /** Close buttons (`data-close`) of every dialog; the backdrop click closes too. */
@@ -118,52 +125,3 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 
 export { Alpine, gettext, interpolate };
-
-// --- For the pages not yet on Alpine: elements built by hand ------------------------------------------------
-/** Create an element: el("td", {class: "num", text: "1"}, child, ...); `on<event>` adds a listener. */
-export function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "text") element.textContent = value;
-    else if (name === "class") element.className = value;
-    else if (name === "dataset") Object.assign(element.dataset, value);
-    else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
-    else element.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) {
-      element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return element;
-}
-
-/** errorBox() as an element, with `extra` (an element) at its end. */
-export function errorAlert(error, { title, extra } = {}) {
-  const box = errorBox(error, { title });
-  return el(
-    "div",
-    { class: "notice notice--error", role: "alert" },
-    box.title ? el("p", { class: "notice__title", text: box.title }) : null,
-    el("p", { text: box.detail }),
-    box.kiwoom ? el("p", { class: "notice__kiwoom", text: box.kiwoom }) : null,
-    extra,
-  );
-}
-
-/** Field errors of an `invalid_input` answer, written into `<ul id="{prefix}{field}-error">` lists. */
-export function showFieldErrors(form, errors) {
-  for (const list of form.querySelectorAll(".field__errors")) list.replaceChildren();
-  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
-  let shown = false;
-  for (const [field, messages] of Object.entries(errors || {})) {
-    const input = form.querySelector(`[name="${field}"]`);
-    const list = input && document.getElementById(input.getAttribute("aria-describedby")?.split(" ")[0] || "");
-    if (!input || !list) continue;
-    input.setAttribute("aria-invalid", "true");
-    list.replaceChildren(...messages.map((message) => el("li", { text: message })));
-    shown = true;
-  }
-  return shown;
-}
