@@ -79,7 +79,8 @@ def _with_strict_csp(route) -> None:
     if route.request.resource_type != "document":
         route.continue_()
         return
-    response = route.fetch()
+    # Redirects go back to the browser as they are: it must land on the page they name, at its own URL.
+    response = route.fetch(max_redirects=0)
     route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
 
 

@@ -1,10 +1,13 @@
-"""An operator in the admin, in a real browser: masked credentials, a token refresh, and never a secret."""
+"""An operator in the admin, in a real browser: the second factor first, then masked credentials, a token
+refresh, and never a secret."""
 
 import pytest
 from playwright.sync_api import expect
 
+from accounts import services as account_services
 from brokerage.connections.models import KiwoomCredential
 from brokerage.connections.services import credential_connect
+from tests.accounts.test_second_factor import code_for
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import PASSWORD, UserFactory
 
@@ -13,8 +16,12 @@ from .conftest import shoot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_operator_sees_masked_credentials_refreshes_a_token_and_never_a_secret(page, site, kiwoom):
-    UserFactory(username="operator", is_staff=True, is_superuser=True)
+def test_operator_sees_masked_credentials_refreshes_a_token_and_never_a_secret(page, site, kiwoom, settings):
+    settings.ADMIN_REQUIRES_SECOND_FACTOR = True
+    operator = UserFactory(username="operator", is_staff=True, is_superuser=True)
+    device = account_services.totp_device_start(user=operator)
+    device.confirmed = True
+    device.save()
     investor = UserFactory(username="minji")
     credential = credential_connect(user=investor, app_key=DEMO_APP_KEY, app_secret=DEMO_APP_SECRET)
     first_token = credential.access_token
@@ -26,9 +33,11 @@ def test_operator_sees_masked_credentials_refreshes_a_token_and_never_a_secret(p
         shoot(page, f"admin-{name}")
 
     page.goto(f"{site.url}/admin/")
-    page.get_by_label("사용자 이름").fill("operator")
+    page.get_by_label("아이디").fill("operator")
     page.get_by_label("비밀번호").fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
+    page.get_by_label("인증 코드").fill(code_for(device))
+    page.get_by_role("button", name="확인").click()
     schedule = page.locator('a[href="/admin/django_celery_beat/periodictask/"]').first
     expect(schedule).to_be_visible()
     visit("01-index")
