@@ -13,7 +13,7 @@ It also counts, in this process, the SQL statements and Redis commands of one or
 
     ledger work per order: N SQL statements, M Redis commands
     latency (ms) p50/p99 of each series, the added latency (difference of the medians, and paired)
-    goal p50 < 5 ms: met | MISSED
+    goal: added minus the floor <= 3 ms at p50: met | MISSED
 
 Run from the repository root: `.venv/bin/python bench/bench_orders.py`, with BENCH_DATABASE_URL and
 BENCH_REDIS_URL (flushed!) as in bench/README.md; BENCH_ROUNDS (300) orders each way. Exits 1 when the goal
@@ -32,7 +32,8 @@ import warnings
 import common
 import requests
 
-GOAL_MS = 5.0
+# Issue 12: what an order adds beyond the framework floor (the bare authenticated endpoint).
+GOAL_MS = 3.0
 SIM_LATENCY_MS = 20
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 WARMUP = 30
@@ -165,7 +166,8 @@ def main() -> int:
     )
     print(f"framework floor (authenticated GET {BARE}, no Kiwoom call): {describe(floor)}")
     print(f"ledger added latency beyond that floor: p50 {beyond_floor:.2f} ms")
-    print(f"goal p50 < {GOAL_MS:g} ms: {'met' if added_p50 < GOAL_MS else 'MISSED'}")
+    met = beyond_floor <= GOAL_MS
+    print(f"goal: added minus the floor <= {GOAL_MS:g} ms at p50: {'met' if met else 'MISSED'}")
     common.result_line(
         "orders",
         sql_statements=statements,
@@ -176,9 +178,9 @@ def main() -> int:
         floor_p50_ms=round(statistics.median(floor), 2),
         added_p50_ms=round(added_p50, 2),
         added_beyond_floor_p50_ms=round(beyond_floor, 2),
-        goal_met=added_p50 < GOAL_MS,
+        goal_met=met,
     )
-    return 0 if added_p50 < GOAL_MS else 1
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

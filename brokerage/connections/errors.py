@@ -102,6 +102,13 @@ class KiwoomUnavailable(KiwoomApiError):
     default_detail = _("Kiwoom cannot be reached right now. Try again shortly.")
 
 
+class KiwoomBusy(KiwoomUnavailable):
+    """A lock this request waited for stayed taken past the wait: another request is renewing the token (or
+    syncing the account). Raised where the wait runs out (`coordination`), never translated again."""
+
+    default_detail = _("Another request is renewing the Kiwoom access token; try again in a moment.")
+
+
 _TRANSLATIONS: list[tuple[type[kiwoom.KiwoomError], type[KiwoomApiError]]] = [
     (kiwoom.KiwoomInvalidCredentials, KiwoomInvalidCredentials),
     (kiwoom.KiwoomInvalidToken, KiwoomTokenRejected),

@@ -7,6 +7,7 @@ that scope (issuing and revoking tokens, which carry no token) are not paced.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,7 +21,7 @@ from brokerage.connections.models import Mode
 from brokerage.kiwoom import KiwoomClient
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Calls:
     """The credential whose calls are being made in this thread or task, and the TRs whose slot is taken."""
 
@@ -29,6 +30,8 @@ class _Calls:
     # TRs whose next call in this block has its slot already (`slots_take`). Threads that run this block's
     # operations share the set (in their copies of the context), so each taken slot is used once.
     taken: set[str] = field(default_factory=set)
+    # When `slots_take` recorded their sends (monotonic clock).
+    taken_at: float = 0.0
 
 
 _current_calls: ContextVar[_Calls | None] = ContextVar("kiwoom_calls", default=None)
@@ -44,12 +47,12 @@ def calls_for(*, credential_id: int, mode: str) -> Iterator[None]:
         _current_calls.reset(reset)
 
 
-def slots_take(api_ids: Sequence[str]) -> None:
+def slots_take(api_ids: Sequence[str], *, version_of: str | None = None) -> str | None:
     """Wait for a slot of each of these TRs, all taken at once or none, for this block's next call of each.
 
     For calls that go out together (a balance's kt00018 and kt00001): taken one at a time under load, many
     requests would get one slot, be refused the other, and waste the first. Raises `SlotUnavailable` with
-    none of them taken.
+    none of them taken. Returns the version of `version_of`, read in the same round trip (None without).
     """
     calls = _current_calls.get()
     if calls is None:
@@ -59,9 +62,12 @@ def slots_take(api_ids: Sequence[str]) -> None:
         api_ids=api_ids,
         rate=rate_for(calls.mode),
         max_wait=settings.KIWOOM_RATE_LIMIT_WAIT,
+        version_of=version_of,
     )
     ratelimit.wait_for(reservation)
     calls.taken.update(api_ids)
+    calls.taken_at = time.monotonic()
+    return reservation.version
 
 
 def rate_for(mode: str) -> float:
@@ -85,7 +91,8 @@ def _throttle(api_id: str, token: str | None) -> None:
     else:
         # `slots_take` recorded the send when it took the slot; this call may leave later (a pool thread slow
         # to start, or every thread busy and this call run after another): the bucket counts from now.
-        ratelimit.record_send(credential_id=calls.credential_id, api_id=api_id)
+        if time.monotonic() - calls.taken_at > ratelimit.DEPARTURE_SLACK:
+            ratelimit.record_send(credential_id=calls.credential_id, api_id=api_id)
 
 
 @cache

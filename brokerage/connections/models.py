@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from brokerage.connections.credential_cache import credential_changed
 from brokerage.connections.fields import StrictEncryptedCharField, StrictEncryptedTextField
 
 
@@ -36,8 +37,30 @@ def key_fingerprint_suffix(fingerprint: str) -> str:
     return fingerprint[-8:]
 
 
+class KiwoomCredentialQuerySet(models.QuerySet):
+    """Updates and deletes change the rows' versions, so that no process uses what it kept of them
+    (`credential_cache`)."""
+
+    def update(self, **kwargs):
+        changed = set(self.values_list("user_id", "mode"))
+        count = super().update(**kwargs)
+        for user_id, mode in changed:
+            credential_changed(user_id=user_id, mode=mode)
+        return count
+
+    def delete(self):
+        changed = set(self.values_list("user_id", "mode"))
+        deleted = super().delete()
+        for user_id, mode in changed:
+            credential_changed(user_id=user_id, mode=mode)
+        return deleted
+
+
 class KiwoomCredential(models.Model):
-    """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted."""
+    """One user's Kiwoom key pair for one mode, with the current access token; secrets stored encrypted.
+
+    Every write changes the row's version (`credential_cache`): each process reads the row anew.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -69,6 +92,8 @@ class KiwoomCredential(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = KiwoomCredentialQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Kiwoom credential")
         verbose_name_plural = _("Kiwoom credentials")
@@ -79,6 +104,15 @@ class KiwoomCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_mode_display()} · …{self.app_key_suffix}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        credential_changed(user_id=self.user_id, mode=self.mode)
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        credential_changed(user_id=self.user_id, mode=self.mode)
+        return deleted
 
     @property
     def masked_app_key(self) -> str:

@@ -26,7 +26,14 @@ from functools import cache
 import redis
 from redis.commands.core import Script
 
-from brokerage.connections.coordination import KEY_PREFIX, redis_client
+from brokerage.connections.coordination import (
+    KEY_PREFIX,
+    VERSION_MEMORY_SECONDS,
+    redis_client,
+    version_key,
+    version_new,
+    version_read,
+)
 
 # Kiwoom counts calls in a sliding one-second window over their arrival times, and arrivals jitter (a busy
 # process wakes late, a request waits for a connection): pacing at exactly the limit would make calls arrive
@@ -34,18 +41,37 @@ from brokerage.connections.coordination import KEY_PREFIX, redis_client
 SPACING_MARGIN = 0.10
 # After an upstream 429 nothing is sent on that bucket for one whole Kiwoom window.
 PENALTY_SECONDS = 1.0
+# A call on a slot taken with others that leaves within this long after the sends were recorded left, for the
+# bucket, when they were: recording it again would cost a Redis round trip per call for a pacing error of at
+# most this much, 1% of the tightest spacing margin (real trading's 20 ms). Later departures are recorded.
+DEPARTURE_SLACK = 0.002
 
 # A bucket is a hash: `t`, the theoretical arrival time of its next call (reservations); `s`, when its last
 # call actually left; `p`, until when an upstream 429 blocks it. Times are Redis's own clock, in seconds.
 # Calls reserved together leave together: {granted, sent, wait per bucket}. Granted only if every bucket's
 # slot is within ARGV[2]; `sent` when every bucket is free now (the sends are recorded), else the caller
 # waits for the last of the slots and confirms.
+# With ARGV[3], the last key is a version (`coordination.version_read`, made ARGV[3] with the expiry ARGV[4]
+# when absent), read in the same step and answered after the waits.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local waits, granted, sent = {}, 1, 1
+local buckets = {}
 for i, key in ipairs(KEYS) do
+    buckets[i] = key
+end
+local version
+if ARGV[3] then
+    local version_key = table.remove(buckets)
+    version = redis.call('GET', version_key)
+    if not version then
+        version = ARGV[3]
+        redis.call('SET', version_key, version, 'EX', tonumber(ARGV[4]))
+    end
+end
+local waits, granted, sent = {}, 1, 1
+for i, key in ipairs(buckets) do
     local fields = redis.call('HMGET', key, 't', 's', 'p')
     local tat = math.max(
         tonumber(fields[1] or '0'), tonumber(fields[2] or '0') + interval, tonumber(fields[3] or '0'), now
@@ -64,7 +90,7 @@ end
 -- The group leaves together, at the last of its slots: every bucket's next slot comes an interval after that.
 local last = math.max(unpack(waits))
 local answer = {granted, sent}
-for i, key in ipairs(KEYS) do
+for i, key in ipairs(buckets) do
     if granted == 1 then
         redis.call('HSET', key, 't', string.format('%.6f', now + last + interval))
         if sent == 1 then
@@ -73,6 +99,9 @@ for i, key in ipairs(KEYS) do
         redis.call('PEXPIRE', key, math.ceil((last + interval) * 1000) + 1000)
     end
     answer[i + 2] = string.format('%.6f', waits[i])
+end
+if version then
+    answer[#buckets + 3] = version
 end
 return answer
 """
@@ -151,19 +180,30 @@ class Reservation:
     sent: bool
     reserved_at: float
     max_wait: float
+    # The version read in the same step (`reserve(version_of=...)`).
+    version: str | None = None
 
 
-def reserve(*, credential_id: int, api_ids: Sequence[str], rate: float, max_wait: float) -> Reservation:
+def reserve(
+    *,
+    credential_id: int,
+    api_ids: Sequence[str],
+    rate: float,
+    max_wait: float,
+    version_of: str | None = None,
+) -> Reservation:
     """The next slot of each TR's bucket, reserved in one step: all of them, or none.
 
     `rate` is Kiwoom's limit in calls per second. Raises `SlotUnavailable` when any of the slots is further
     away than `max_wait`, and then reserves nothing: calls that go out together (a balance's kt00018 and
-    kt00001) would otherwise take one slot and waste it when the other is out of reach.
+    kt00001) would otherwise take one slot and waste it when the other is out of reach. With `version_of`,
+    the current version of that name (`coordination.version_read`) is read in the same step, so that a request
+    checks what it keeps in memory and takes its slots in one round trip.
     """
     keys = tuple(bucket_key(credential_id, api_id) for api_id in api_ids)
     interval = (1.0 + SPACING_MARGIN) / rate
     reserved_at = time.monotonic()
-    granted, sent, waits = _backend().reserve(keys, interval, max_wait)
+    granted, sent, waits, version = _backend().reserve(keys, interval, max_wait, version_of)
     if not granted:
         raise SlotUnavailable(retry_after=max(waits) - max_wait)
     return Reservation(
@@ -173,6 +213,7 @@ def reserve(*, credential_id: int, api_ids: Sequence[str], rate: float, max_wait
         sent=sent,
         reserved_at=reserved_at,
         max_wait=max_wait,
+        version=version,
     )
 
 
@@ -244,11 +285,15 @@ class _RedisBuckets:
         self._sent: Script = client.register_script(_SENT)
 
     def reserve(
-        self, keys: Sequence[str], interval: float, max_wait: float
-    ) -> tuple[bool, bool, list[float]]:
-        """(granted, sent, the wait of each bucket's slot): see `_RESERVE`."""
-        granted, sent, *waits = self._reserve(keys=keys, args=[interval, max_wait])
-        return bool(granted), bool(sent), [float(wait) for wait in waits]
+        self, keys: Sequence[str], interval: float, max_wait: float, version_of: str | None
+    ) -> tuple[bool, bool, list[float], str | None]:
+        """(granted, sent, the wait of each bucket's slot, the version read): see `_RESERVE`."""
+        if version_of is None:
+            granted, sent, *waits = self._reserve(keys=keys, args=[interval, max_wait])
+            return bool(granted), bool(sent), [float(wait) for wait in waits], None
+        args = [interval, max_wait, version_new(), VERSION_MEMORY_SECONDS]
+        granted, sent, *waits, version = self._reserve(keys=[*keys, version_key(version_of)], args=args)
+        return bool(granted), bool(sent), [float(wait) for wait in waits], version.decode()
 
     def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
         """(sent, wait, next free): see `_CONFIRM`."""
@@ -275,8 +320,9 @@ class _LocalBuckets:
         self._lock = threading.Lock()
 
     def reserve(
-        self, keys: Sequence[str], interval: float, max_wait: float
-    ) -> tuple[bool, bool, list[float]]:
+        self, keys: Sequence[str], interval: float, max_wait: float, version_of: str | None
+    ) -> tuple[bool, bool, list[float], str | None]:
+        version = None if version_of is None else version_read(version_of)
         with self._lock:
             now = time.monotonic()
             waits = [
@@ -290,13 +336,13 @@ class _LocalBuckets:
                 for key in keys
             ]
             if max(waits) > max_wait:
-                return False, False, waits
+                return False, False, waits, version
             last = max(waits)  # the group leaves together, at the last of its slots
             for key in keys:
                 self._tat[key] = now + last + interval
                 if last == 0:
                     self._sent[key] = now
-            return True, last == 0, waits
+            return True, last == 0, waits, version
 
     def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
         with self._lock:

@@ -33,9 +33,8 @@ from brokerage import kiwoom
 from brokerage.connections.account_cache import account_generation_key
 from brokerage.connections.coordination import lock_if_free
 from brokerage.connections.errors import KiwoomUnavailable
-from brokerage.connections.models import KiwoomCredential, Mode
-from brokerage.connections.selectors import credential_get_connected
-from brokerage.connections.services.calls import kiwoom_calls
+from brokerage.connections.models import Mode
+from brokerage.connections.services.calls import kiwoom_calls_for
 from stocklab.errors import ApplicationError
 
 # A waiter gives up after this long: the fetch it waits for is itself bounded by the rate limiter's wait
@@ -71,7 +70,7 @@ class AccountBalance:
 def account_balance_fetch(*, user: User, mode: str = Mode.MOCK) -> AccountBalance:
     """The account's evaluation (kt00018, every page) and deposit (kt00001), shared by concurrent requests."""
     if not settings.KIWOOM_BALANCE_COALESCING:
-        return _balance_fetch_upstream(credential_get_connected(user=user, mode=mode))
+        return _balance_fetch_upstream(user=user, mode=mode)
 
     fresh_for = timedelta(seconds=settings.KIWOOM_BALANCE_CACHE_SECONDS)
     lock_name = _cache_key(user_id=user.pk, mode=mode)
@@ -144,7 +143,7 @@ def _balance_refresh(*, user: User, mode: str, seen: str | None, fresh_for: time
         return cached.answer()
     key = _cache_key(user_id=user.pk, mode=mode)
     try:
-        balance = _balance_fetch_upstream(credential_get_connected(user=user, mode=mode))
+        balance = _balance_fetch_upstream(user=user, mode=mode)
     except ApplicationError as error:
         failed = _Cached(generation=generation, stored_at=timezone.now(), error=error)
         cache.set(key, failed, timeout=FAILURE_MEMORY_SECONDS)
@@ -157,9 +156,10 @@ def _balance_refresh(*, user: User, mode: str, seen: str | None, fresh_for: time
     return balance
 
 
-def _balance_fetch_upstream(credential: KiwoomCredential) -> AccountBalance:
-    balance, deposit = kiwoom_calls(
-        credential=credential,
+def _balance_fetch_upstream(*, user: User, mode: str) -> AccountBalance:
+    balance, deposit = kiwoom_calls_for(
+        user=user,
+        mode=mode,
         operations=[
             lambda client, token: client.get_balance(token),
             lambda client, token: client.get_deposit(token),

@@ -1,6 +1,6 @@
 """Writes with a user's Kiwoom keys: connecting them, their tokens, and every call made with them."""
 
-from brokerage.connections.services.calls import kiwoom_call, kiwoom_calls
+from brokerage.connections.services.calls import kiwoom_call, kiwoom_calls, kiwoom_calls_for
 from brokerage.connections.services.credentials import (
     credential_connect,
     credential_disconnect,
@@ -16,6 +16,7 @@ __all__ = [
     "key_fingerprint",
     "kiwoom_call",
     "kiwoom_calls",
+    "kiwoom_calls_for",
     "token_get_valid",
     "token_refresh",
     "token_renew",

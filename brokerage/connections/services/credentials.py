@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from brokerage import kiwoom
 from brokerage.connections.account_cache import account_cache_invalidate
-from brokerage.connections.coordination import LockTimeout, credential_lock
-from brokerage.connections.errors import KiwoomUnavailable, RealTradingDisabled, translate
+from brokerage.connections.coordination import credential_lock
+from brokerage.connections.errors import RealTradingDisabled, translate
 from brokerage.connections.fields import DecryptionError
 from brokerage.connections.gateway import client_for
 from brokerage.connections.models import CredentialStatus, KiwoomCredential, Mode
@@ -29,18 +27,6 @@ DEVICE_CODES = frozenset({"8010", "8040", "8050", "8103"})
 
 def key_fingerprint(*, app_key: str, app_secret: str) -> str:
     return hashlib.sha256(f"{app_key}\x00{app_secret}".encode()).hexdigest()
-
-
-@contextmanager
-def token_lock(credential_id: int) -> Iterator[None]:
-    """The credential's token lock (shared by every process); a wait that runs out is `kiwoom_unavailable`."""
-    try:
-        with credential_lock(credential_id):
-            yield
-    except LockTimeout as exc:
-        raise KiwoomUnavailable(
-            _("Another request is renewing the Kiwoom access token; try again in a moment.")
-        ) from exc
 
 
 def credential_connect(
@@ -58,7 +44,7 @@ def credential_connect(
     existing = KiwoomCredential.objects.filter(user=user, mode=mode).values_list("pk", flat=True).first()
     # Under the token lock, a renewal for the old keys that is in flight finishes first: its token is then
     # the one revoked below, instead of landing on top of the new keys afterwards.
-    with token_lock(existing) if existing else nullcontext(), transaction.atomic():
+    with credential_lock(existing) if existing else nullcontext(), transaction.atomic():
         try:
             credential = KiwoomCredential.objects.select_for_update().filter(user=user, mode=mode).first()
         except DecryptionError:
@@ -94,7 +80,7 @@ def credential_disconnect(*, user: User, mode: str = Mode.MOCK) -> None:
     pk = KiwoomCredential.objects.filter(user=user, mode=mode).values_list("pk", flat=True).first()
     if pk is None:
         return
-    with token_lock(pk):
+    with credential_lock(pk):
         # The whole row as it is now, key pair included: another disconnect may have deleted it meanwhile.
         try:
             credential = KiwoomCredential.objects.filter(pk=pk).first()

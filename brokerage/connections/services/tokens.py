@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from brokerage import kiwoom
-from brokerage.connections.coordination import claim_many
+from brokerage.connections.coordination import claim_many, credential_lock
 from brokerage.connections.errors import (
     KiwoomApiError,
     KiwoomInvalidCredentials,
@@ -46,7 +46,6 @@ from brokerage.connections.services.credentials import (
     DEVICE_CODES,
     INVALID_KEY_CODES,
     credential_record_error,
-    token_lock,
 )
 
 T = TypeVar("T")
@@ -112,7 +111,7 @@ def token_refresh(*, credential_id: int) -> TokenRefresh:
     returned as the outcome, as is any other refusal (`failed`: the next sweep tries again);
     `KiwoomUnavailable` (network, 5xx) and `KiwoomRateLimited` (429) are raised for the caller to retry soon.
     """
-    with token_lock(credential_id):
+    with credential_lock(credential_id):
         credential = KiwoomCredential.objects.filter(pk=credential_id).first()
         if credential is None or not _refresh_is_due(credential):
             return TokenRefresh(outcome="")
@@ -141,7 +140,7 @@ def token_get_valid(*, credential: KiwoomCredential) -> str:
     """A token good for at least the refresh margin (issuing one when needed); `credential` is updated."""
     if _token_is_usable(credential):
         return credential.access_token
-    with token_lock(credential.pk):
+    with credential_lock(credential.pk):
         stored = _credential_reload(credential)
         if not _token_is_usable(stored):
             _token_renew_or_keep(stored)
@@ -215,7 +214,7 @@ def token_renew(*, credential: KiwoomCredential) -> str:
 def token_replace_rejected(*, credential: KiwoomCredential, rejected: str) -> str:
     """Kiwoom refused `rejected` (8005, 8010, 8103): a token to try once more with, issued only if nobody has
     yet."""
-    with token_lock(credential.pk):
+    with credential_lock(credential.pk):
         stored = _credential_reload(credential)
         if stored.access_token == rejected:
             _token_issue(stored)

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 import responses
 
+from brokerage.connections.coordination import redis_client
 from brokerage.connections.errors import KiwoomDeviceNotAllowed, KiwoomNotConnected
 from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.ratelimit import bucket_key
 from brokerage.connections.services import calls, credential_disconnect
 from brokerage.connections.services.calls import kiwoom_call, kiwoom_calls
 from brokerage.connections.services.tokens import token_refresh
@@ -148,3 +150,18 @@ class TestUpstreamThreads:
             other.join(timeout=10)
 
         assert results == ["first", caller]
+
+
+@pytest.mark.django_db
+def test_a_call_naming_its_tr_takes_its_slot_before_the_operation_runs(settings):
+    settings.KIWOOM_RATE_LIMIT_MOCK = 1000
+    credential = KiwoomCredentialFactory()
+    bucket = bucket_key(credential.pk, "kt10000")
+
+    def operation(client, token):
+        assert redis_client().exists(bucket)  # reserved, although nothing was sent yet
+        return token
+
+    token = kiwoom_call(credential=credential, operation=operation, api_id="kt10000")
+
+    assert token == credential.access_token

@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 
-from brokerage.connections.coordination import LockTimeout, claim_many, named_lock, redis_client
+from brokerage.connections.coordination import (
+    claim_many,
+    named_lock,
+    redis_client,
+    version_bump,
+    version_read,
+)
+from brokerage.connections.errors import KiwoomBusy, KiwoomUnavailable
 
 
 @pytest.fixture(params=["redis", "local"])
@@ -59,7 +66,7 @@ class TestNamedLock:
         entered.wait(5)
         try:
             started = time.monotonic()
-            with pytest.raises(LockTimeout), named_lock(name, wait=0.2):
+            with pytest.raises(KiwoomBusy), named_lock(name, wait=0.2):
                 pass
             assert 0.15 < time.monotonic() - started < 2
         finally:
@@ -118,3 +125,22 @@ class TestClaims:
 
     def test_nothing_to_claim_needs_no_round_trip(self, backend):
         assert claim_many([], ttl=1) == []
+
+
+class TestVersions:
+    def test_a_version_stays_until_it_is_bumped(self, backend):
+        name = f"test-{uuid.uuid4().hex}"
+        first = version_read(name)
+
+        assert version_read(name) == first
+        version_bump(name)
+        assert version_read(name) not in ("", first)
+
+    def test_a_lock_held_past_the_wait_is_the_domain_error_kiwoom_unavailable(self, backend):
+        """Nobody outside connections catches a coordination exception: the timeout is an API error."""
+        name = f"test-{uuid.uuid4().hex}"
+        with named_lock(name), pytest.raises(KiwoomBusy) as busy, named_lock(name, wait=0.05):
+            pass
+
+        assert isinstance(busy.value, KiwoomUnavailable)
+        assert busy.value.code == "kiwoom_unavailable"

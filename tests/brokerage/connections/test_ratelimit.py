@@ -119,7 +119,7 @@ class TestBuckets:
         key = ratelimit.bucket_key(credential_id, "kt00018")
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=2)
         # A second caller gets the next slot, a third the one after it (waiting in its own thread).
-        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        granted, _sent, [slot_in], _version = ratelimit._backend().reserve([key], interval, 2, None)
         third_left = []
 
         def third_caller():
@@ -273,7 +273,7 @@ class TestBuckets:
         key = ratelimit.bucket_key(credential_id, "kt00018")
         ratelimit.acquire(credential_id=credential_id, api_id="kt00018", rate=rate, max_wait=0)
         started = time.monotonic()
-        granted, _sent, [slot_in] = ratelimit._backend().reserve([key], interval, 2)
+        granted, _sent, [slot_in], _version = ratelimit._backend().reserve([key], interval, 2, None)
         third, outcome = acquire_in_thread(credential_id, rate=rate, max_wait=third_wait)
         assert granted
         assert reservations.wait_for(3)

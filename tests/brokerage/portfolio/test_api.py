@@ -63,6 +63,21 @@ class TestBalance:
         assert samsung["current_price"] == 81_000
         assert samsung["evaluation_amount"] == 81_000 * samsung["quantity"]
 
+    def test_without_coalescing_each_request_shows_its_own_fetch(self, connected_api, kiwoom, settings):
+        settings.KIWOOM_BALANCE_COALESCING = False
+        kiwoom.control.set_price("005930", 81_000)
+        first = connected_api.get(URL).json()
+        kiwoom.control.set_price("005930", 82_000)
+
+        second = connected_api.get(URL).json()
+
+        prices = [
+            next(h["current_price"] for h in answer["holdings"] if h["stock_code"] == "005930")
+            for answer in (first, second)
+        ]
+        assert prices == [81_000, 82_000]
+        assert first["fetched_at"] != second["fetched_at"]
+
     def test_every_page_is_followed(self, user_api, kiwoom):
         codes = [
             "005930",
