@@ -11,7 +11,6 @@ from django.utils.translation import ngettext
 from accounts import admin as accounts_admin
 from accounts.models import User
 from brokerage.connections.admin import ConnectionFilter, KiwoomCredentialInline
-from brokerage.connections.coordination import LockTimeout
 from brokerage.connections.models import CredentialStatus, KiwoomCredential, Mode
 from brokerage.connections.services import credential_disconnect
 from brokerage.orders.admin import TradingProfileInline
@@ -111,7 +110,7 @@ class UserAdmin(accounts_admin.UserAdmin):
             for mode in KiwoomCredential.objects.filter(user=user).values_list("mode", flat=True):
                 try:
                     credential_disconnect(user=user, mode=mode)
-                except (ApplicationError, LockTimeout) as exc:
+                except ApplicationError as exc:
                     self.message_user(request, f"{user}: {getattr(exc, 'detail', exc)}", messages.ERROR)
                     continue
                 self.log_change(request, user, _("Revoked the Kiwoom token and deleted the keys."))

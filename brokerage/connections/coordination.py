@@ -21,12 +21,6 @@ KEY_PREFIX = "stocklab:"
 LOCK_POLL_SECONDS = 0.01
 
 
-# A lock that stays taken past the wait is the connections domain's `KiwoomBusy` (a `kiwoom_unavailable`),
-# raised here, where the wait runs out, and nowhere translated again.
-# TODO(orders): `orders.services.sync` still catches this name; it goes once that catches `KiwoomBusy`.
-LockTimeout = KiwoomBusy
-
-
 @cache
 def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url)

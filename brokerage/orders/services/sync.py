@@ -33,8 +33,8 @@ from django.utils import timezone
 from accounts.models import User
 from brokerage import kiwoom
 from brokerage.connections.account_cache import account_cache_invalidate
-from brokerage.connections.coordination import LockTimeout, named_lock
-from brokerage.connections.errors import CredentialUnreadable, KiwoomApiError
+from brokerage.connections.coordination import named_lock
+from brokerage.connections.errors import CredentialUnreadable, KiwoomApiError, KiwoomBusy
 from brokerage.connections.models import CredentialStatus, KiwoomCredential
 from brokerage.connections.selectors import credential_find
 from brokerage.connections.services.calls import kiwoom_call, kiwoom_calls
@@ -87,7 +87,7 @@ def order_sync(*, user: User, force: bool = False) -> None:
                     started = timezone.now()
                     _sync_mode(user, credential, orders)
                     cache.set(_sync_key(user.pk, mode), started, SYNC_INTERVAL_SECONDS)
-        except LockTimeout:
+        except KiwoomBusy:
             logger.info("order sync of user %s (%s) skipped: another one is running", user.pk, mode)
 
 
