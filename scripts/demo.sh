@@ -23,8 +23,8 @@ pids+=($!)
 echo
 echo "  StockLab is running:   http://127.0.0.1:${WEB_PORT}/"
 echo "  Log in as:             demo / kiwoom-demo-2026   (demo Kiwoom keys already connected)"
-echo "  Or sign up and connect keys of your own: app key simAlice000000000001, secret alice-secret-0000001"
-echo "                        (any app key of sim + 17-61 letters or digits, a 20-64 character secret)"
+echo "  Or sign up and connect keys you make up: an app key of sim + 17-61 letters or digits"
+echo "                        (e.g. simMinji00000000000001) and a 20-64 character secret (e.g. minji-secret-0000001)"
 echo "  API docs:              http://127.0.0.1:${WEB_PORT}/api/docs/"
 echo "  Admin:                 http://127.0.0.1:${WEB_PORT}/admin/   (admin / stocklab-admin)"
 echo "  Kiwoom simulator:      ${KIWOOM_MOCK_BASE_URL}"

@@ -15,5 +15,13 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
+# SQLite lets one writer at a time: a write transaction takes the lock when it begins (not at its first
+# write, where another writer's lock can only fail it) and waits up to 20 s for it, so the demo's concurrent
+# sign-ups and orders queue instead of answering "database is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+
 # Password-reset mail is printed where `make demo` runs, link included.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
