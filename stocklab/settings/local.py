@@ -18,7 +18,7 @@ WHITENOISE_AUTOREFRESH = True
 # SQLite lets one writer at a time: a write transaction takes the lock when it begins (not at its first
 # write, where another writer's lock can only fail it) and waits up to 20 s for it, so the demo's concurrent
 # sign-ups and orders queue instead of answering "database is locked".
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {}).update(  # noqa: F405
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
