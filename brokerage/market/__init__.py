@@ -1,0 +1,1 @@
+"""Public market data shared between users: quotes, the tick grid, stock names."""

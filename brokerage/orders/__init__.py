@@ -1,0 +1,1 @@
+"""The order ledger: guardrails, idempotency, placing and changing orders, sync and reconciliation."""

@@ -1,0 +1,1 @@
+"""The account: balance and holdings (snapshots and P&L come next)."""
