@@ -9,9 +9,20 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# Sections whose app has no verbose name of its own (the admin would show "OTP_TOTP").
+APP_NAMES = {"otp_totp": gettext_lazy("Two-step verification")}
 
 
 class StockLabAdminSite(admin.AdminSite):
+    def _build_app_dict(self, request, label=None):
+        apps = super()._build_app_dict(request, label)
+        for app in [apps] if label else apps.values():
+            if app and app["app_label"] in APP_NAMES:
+                app["name"] = str(APP_NAMES[app["app_label"]])
+        return apps
+
     def has_permission(self, request):
         verified = request.user.is_verified() or not settings.ADMIN_REQUIRES_SECOND_FACTOR
         return super().has_permission(request) and verified

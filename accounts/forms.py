@@ -34,6 +34,13 @@ class SignupForm(forms.Form):
     # The service's field names, as this form calls them.
     SERVICE_FIELDS = {"username": "username", "email": "email", "password": "password1"}
 
+    def clean_username(self):
+        # Told beside the other errors, not after they are fixed (the service checks again, for a race).
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("That username is already taken."), code="username_taken")
+        return username
+
     def clean_password1(self):
         # Checked here as well as by the service, so that a weak password is told at once, beside a mismatch.
         password = self.cleaned_data["password1"]

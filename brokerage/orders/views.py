@@ -6,23 +6,36 @@ from django.utils.translation import get_language
 
 from brokerage import kiwoom
 from brokerage.connections.fields import DecryptionError
-from brokerage.connections.models import key_fingerprint_suffix
+from brokerage.connections.models import Mode, key_fingerprint_suffix
 from brokerage.connections.selectors import credential_find
 from brokerage.market.selectors import tick_grid
 from brokerage.market.serializers import TickGridSerializer
+from brokerage.orders import guardrails
+from brokerage.orders.errors import OrderTypeNotSupported
 from brokerage.orders.models import OPEN_STATUSES, OrderKind, OrderSide, OrderStatus
+
+# Kiwoom's name for a limit order is 보통 ("ordinary"); Korean trading apps, and their users, say 지정가.
+_KOREAN_NAMES = {"보통": "지정가"}
 
 
 @login_required
 def order_ticket(request):
+    # The address may carry a whole ticket: one kept across a new login (the session expired on submit).
     side = request.GET.get("side")
+    trade_types = trade_type_options(mode=Mode.MOCK)  # the ticket places mock orders
+    trade_type = request.GET.get("trade_type")
     return render(
         request,
         "brokerage/order_ticket.html",
         {
-            "trade_types": trade_type_options(),
+            "trade_types": trade_types,
             "side": side if side in OrderSide.values else OrderSide.BUY,
             "stock_code": request.GET.get("code", "")[:6],
+            "quantity": _digits(request.GET.get("quantity", "")),
+            "trade_type": trade_type
+            if trade_type in {t["value"] for t in trade_types}
+            else kiwoom.TradeType.MARKET,
+            "price": _digits(request.GET.get("price", "")),
             "labels": ledger_labels(),
             "tick_grid": tick_grid_data(),
         },
@@ -65,12 +78,39 @@ def ledger_labels() -> dict:
     }
 
 
-def trade_type_options() -> list[dict]:
-    """Kiwoom's trade types for a <select>: the Korean name in Korean, the English gloss first in English."""
+def _digits(text: str) -> str:
+    return text if text.isdigit() and len(text) <= 12 else ""
+
+
+def _offered(trade_type: kiwoom.TradeType, mode: str) -> bool:
+    """Whether the guardrails let an order of this type through in `mode` (the rest could only be refused)."""
+    proposal = guardrails.OrderProposal(
+        mode=mode,
+        exchange="KRX",
+        side=OrderSide.BUY,
+        stock_code="",
+        quantity=1,
+        trade_type=trade_type.value,
+        price=None,
+    )
+    try:
+        guardrails.check_trade_type(proposal)
+    except OrderTypeNotSupported:
+        return False
+    return True
+
+
+def trade_type_options(*, mode: str | None = None) -> list[dict]:
+    """Kiwoom's trade types for a <select>: the Korean name in Korean, the English gloss first in English.
+    With a `mode`, only the types that mode takes; without, all (to name any order's type)."""
     english_page = (get_language() or "").startswith("en")
     options = []
     for trade_type in kiwoom.TradeType:
+        if mode is not None and not _offered(trade_type, mode):
+            continue
         korean, _, gloss = trade_type.label.partition(" (")
+        first, space, rest = korean.partition(" ")
+        korean = f"{_KOREAN_NAMES.get(first, first)}{space}{rest}"
         gloss = gloss.removesuffix(")")
         label = f"{gloss[:1].upper()}{gloss[1:]} ({korean})" if english_page and gloss else korean
         options.append(

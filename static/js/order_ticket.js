@@ -1,14 +1,17 @@
 /* The order ticket: buy or sell, name lookup, tick grid, a confirmation step, one idempotency key per order. */
-import { Alpine, api, errorBox, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
+import { Alpine, api, errorBox, format, gettext, interpolate, loginUrl, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
 const labels = readJson("ledger-labels");
 const tradeTypes = Object.fromEntries((readJson("trade-types") ?? []).map((type) => [type.value, type]));
 const SIX_DIGITS = /^\d{6}$/;
+// How long after an order's answer the ticket asks for it again: a market order often fills at once.
+const RECHECK_MS = 1500;
 const sideLabel = (side) => (side === "buy" ? gettext("Buy") : gettext("Sell"));
 // The words of the page's own notes and links, from the scripts' catalog (djangojs).
 const words = {
   offGrid: gettext("Not on the price grid. Use:"),
   amount: gettext("Order amount"),
+  estimate: gettext("Estimated amount"),
   sending: gettext("Sending the order to Kiwoom…"),
   seeOrders: gettext("See my orders"),
 };
@@ -49,10 +52,26 @@ Alpine.data("ticket", () => ({
       tradeType: fields.trade_type.value,
       price: fields.price.value,
     });
-    this.$watch("code", (code) => this.codeTyped(code));
-    this.$watch("tradeType", () => this.typeChanged());
+    this.$watch("code", (code) => {
+      this.fieldChanged("stock_code");
+      this.codeTyped(code);
+    });
+    this.$watch("tradeType", () => {
+      this.fieldChanged("trade_type");
+      this.fieldChanged("price");
+      this.typeChanged();
+    });
+    this.$watch("quantity", () => this.fieldChanged("quantity"));
+    this.$watch("price", () => this.fieldChanged("price"));
     this.lookUpName();
     this.loadHoldings();
+  },
+
+  /** A field changed since its error was told: the error was about what it held before. */
+  fieldChanged(field) {
+    if (!this.errors[field]) return;
+    const { [field]: _old, ...rest } = this.errors;
+    this.errors = rest;
   },
 
   // --- Holdings and names (best effort: the ticket works without them) ------------------------------------
@@ -183,15 +202,29 @@ Alpine.data("ticket", () => ({
     }
     const fingerprint = JSON.stringify([this.side, order]);
     const key = this.unanswered?.fingerprint === fingerprint ? this.unanswered.key : newIdempotencyKey();
-    this.pending = { side: this.side, order, key, fingerprint, typeLabel: tradeTypes[order.trade_type]?.label ?? order.trade_type };
+    const typeLabel = tradeTypes[order.trade_type]?.label ?? order.trade_type;
+    this.pending = { side: this.side, order, key, fingerprint, typeLabel, quote: null };
     this.confirmError = null;
     this.retryable = this.refused = false;
     this.$refs.confirm.showModal();
+    if (!order.price) this.quote(this.pending);
+  },
+
+  /** A price-less order's confirmation shows the current price (Kiwoom's, through the server) and what the
+      order would cost at it. */
+  async quote(pending) {
+    const held = this.holdings[pending.order.stock_code];
+    if (held) pending.quote = held.current_price;
+    const { ok, data } = await api.get(this.$root.dataset.stockUrl.replace("000000", pending.order.stock_code));
+    if (ok && this.pending === pending) {
+      this.pending = { ...pending, quote: data.current_price };
+      this.names[data.stock_code] = data.name;
+    }
   },
 
   get confirmation() {
     if (!this.pending) return {};
-    const { side, order, typeLabel } = this.pending;
+    const { side, order, typeLabel, quote } = this.pending;
     const name = this.names[order.stock_code] || order.stock_code;
     let submit = side === "buy" ? gettext("Place buy order") : gettext("Place sell order");
     if (this.retryable) submit = gettext("Try again (sent once at most)");
@@ -207,11 +240,17 @@ Alpine.data("ticket", () => ({
       stock: `${name} (${order.stock_code})`,
       quantity: format.shares(order.quantity),
       type: typeLabel,
-      price: order.price ? format.won(order.price) : gettext("Decided by the market"),
-      amount: order.price ? format.won(order.price * order.quantity) : "",
+      price: order.price ? format.won(order.price) : this.marketPrice(quote),
+      amountLabel: order.price ? words.amount : words.estimate,
+      amount: order.price || quote ? format.won((order.price || quote) * order.quantity) : "",
       submit,
       submitClass: `btn ${side === "buy" ? "btn--buy" : "btn--sell"}`,
     };
+  },
+
+  marketPrice(quote) {
+    if (!quote) return gettext("Decided by the market");
+    return interpolate(gettext("Decided by the market (now %s)"), [format.won(quote)]);
   },
 
   /** Escape does not close the confirmation while its order is on its way. */
@@ -226,7 +265,7 @@ Alpine.data("ticket", () => ({
     this.confirmError = null;
     const { side, order, key } = this.pending;
     const url = side === "buy" ? this.$root.dataset.buyUrl : this.$root.dataset.sellUrl;
-    const response = await api.post(url, order, { idempotencyKey: key });
+    const response = await api.post(url, order, { idempotencyKey: key, keepPage: true });
     this.submitting = false;
     if (response.ok) {
       this.$refs.confirm.close("done");
@@ -239,6 +278,16 @@ Alpine.data("ticket", () => ({
   },
 
   showFailure({ status, data }) {
+    if (status === 401) {
+      // Nothing was sent. The ticket comes back as it is after the new login (its values ride in `next`).
+      this.refused = true;
+      this.retryable = false;
+      this.confirmError = errorBox(
+        { detail: gettext("Your session has expired, so the order was not sent. Log in again: this ticket will be filled in as it is now.") },
+        { title: gettext("Session expired"), link: { href: loginUrl(this.ticketAddress()), text: gettext("Log in again") } },
+      );
+      return;
+    }
     // Retrying is safe only with the same key: the server answers a repeat with the first result.
     this.retryable = status === 0 || data.code === "idempotency_key_in_flight";
     this.refused = !this.retryable;
@@ -263,9 +312,22 @@ Alpine.data("ticket", () => ({
     this.confirmError = errorBox(data, { title, link });
   },
 
+  /** This page's address with the ticket's values, to come back to it as it is. */
+  ticketAddress() {
+    const query = new URLSearchParams({ side: this.side, code: this.code.trim(), quantity: this.quantity.trim(), trade_type: this.tradeType });
+    if (this.requiresPrice && this.price) query.set("price", this.price);
+    return `${window.location.pathname}?${query}`;
+  },
+
   showResult(order) {
     const name = order.stock_name || this.names[order.stock_code] || order.stock_code;
+    // Kiwoom's answer is an acceptance; a market order has often filled by the time it is read: ask again.
+    if (["pending", "accepted", "partially_filled"].includes(order.status)) {
+      window.setTimeout(() => this.recheck(order), RECHECK_MS);
+    }
     this.result = {
+      id: order.id,
+      statusCode: order.status,
       title: interpolate(gettext("%(side)s order for %(name)s accepted by Kiwoom."), { side: sideLabel(order.side), name }, true),
       number: order.order_number || "–",
       status: labels.statuses[order.status] || order.status,
@@ -274,5 +336,11 @@ Alpine.data("ticket", () => ({
       orderedAt: format.dateTime(order.ordered_at),
     };
     this.$nextTick(() => this.$refs.result.focus());
+  },
+
+  async recheck(order) {
+    const { ok, data } = await api.get(`${this.$root.dataset.orderListUrl}/${order.id}`);
+    if (!ok || this.result?.id !== order.id) return;
+    this.result = { ...this.result, status: labels.statuses[data.status] || data.status, statusCode: data.status };
   },
 }));

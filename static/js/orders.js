@@ -12,8 +12,9 @@ const now = () => format.dateTime(new Date().toISOString());
 
 /** An order as the ledger shows it; `keys` is the connected keys' fingerprint suffix ("" without keys). */
 function ledgerRow(order, keys) {
-  // A cancellation only takes shares off its order: no type, price or fills of its own; and once Kiwoom
-  // accepted it, it is done (its "accepted" would read as still waiting, as an order's does).
+  // A cancellation only takes shares off its order: no type, price or fills of its own, and no side's colour
+  // (it buys and sells nothing). Its status is the API's and the admin's ("accepted"), drawn as settled: once
+  // Kiwoom accepted it there is nothing left to wait for.
   const cancellation = order.kind === "cancel";
   const done = cancellation && labels.open_statuses.includes(order.status);
   const changeable = isOpen(order) && order.remaining_quantity > 0;
@@ -24,7 +25,7 @@ function ledgerRow(order, keys) {
     orderedAtFull: format.dateTime(order.ordered_at),
     name: order.stock_name || order.stock_code,
     side: label(labels.sides, order.side),
-    sideClass: sideClass(order.side),
+    sideClass: cancellation ? "flat" : sideClass(order.side),
     kind: order.kind && order.kind !== "new" ? label(labels.kinds, order.kind) : "",
     type: cancellation ? "–" : label(labels.trade_types, order.trade_type),
     quantity: format.number(order.quantity),
@@ -38,9 +39,12 @@ function ledgerRow(order, keys) {
     average:
       order.average_fill_price && !cancellation ? interpolate(gettext("avg. %s"), [format.won(order.average_fill_price)]) : "",
     badgeClass: `badge badge--status badge--${done ? "done" : order.status}`,
-    statusText: done ? gettext("Done") : label(labels.statuses, order.status),
+    statusText: label(labels.statuses, order.status),
+    // Kiwoom's words are Korean: our sentence introduces them, in the page's language.
     statusNote:
-      order.kiwoom_code || explained ? `${order.kiwoom_message}${order.kiwoom_code ? ` (${order.kiwoom_code})` : ""}` : "",
+      order.kiwoom_code || explained
+        ? interpolate(gettext("Kiwoom said: %(message)s (code %(code)s)"), { message: order.kiwoom_message || "–", code: order.kiwoom_code || "–" }, true)
+        : "",
     number: order.order_number || "–",
     // Only the keys that placed an order can change it: say why there are no buttons.
     changeable: changeable && order.key_fingerprint_suffix === keys,
@@ -75,6 +79,7 @@ Alpine.data("orders", () => ({
   page: null, // the ledger page on screen: the API's {count, next, previous, results}
   pageUrl: null, // its address (the API's own next/previous links keep the filters)
   loading: false,
+  loads: 0, // loads asked for: only the last one's answer is shown
   fetchedAt: "",
   listError: null, // the list's own messages, renewed by each load
   notice: null, // the last change's outcome ({className, text}), kept across loads
@@ -87,11 +92,41 @@ Alpine.data("orders", () => ({
   change: { order: null, key: null, busy: false, price: "", quantity: "", errors: {}, error: null },
 
   init() {
-    // Filters chosen before this ran (or restored by the browser) count.
-    const fields = this.$root.querySelector("#order-filters").elements;
-    for (const name of Object.keys(NO_FILTERS)) this.filters[name] = fields[name].value;
-    this.load(this.filteredUrl());
+    // The address's filters and page first (a reload or a shared link), then those chosen before this ran.
+    this.readAddress({ typed: true });
+    this.load(this.filteredUrl(this.addressPage()), { history: "replace" });
     this.loadFills();
+    // Back and Forward walk through the filters and pages the user went through, on this page.
+    window.addEventListener("popstate", () => {
+      this.readAddress();
+      this.load(this.filteredUrl(this.addressPage()), { history: null });
+    });
+  },
+
+  /** The filters of the page's address; with `typed`, a filter the address lacks keeps what was typed. */
+  readAddress({ typed = false } = {}) {
+    const query = new URLSearchParams(window.location.search);
+    const fields = this.$root.querySelector("#order-filters").elements;
+    for (const name of Object.keys(NO_FILTERS)) this.filters[name] = query.get(name) ?? (typed ? fields[name].value : "");
+  },
+
+  addressPage() {
+    return new URLSearchParams(window.location.search).get("page") || "";
+  },
+
+  /** Put the ledger's query (filters and page) in the page's own address: `push` a step, or `replace` it. */
+  remember(apiUrl, how) {
+    if (!how) return;
+    const query = new URL(apiUrl, window.location.origin).searchParams;
+    const search = query.toString() ? `?${query}` : "";
+    if (search === window.location.search) return;
+    const address = `${window.location.pathname}${search}`;
+    if (how === "push") window.history.pushState(null, "", address);
+    else window.history.replaceState(null, "", address);
+  },
+
+  get filtered() {
+    return Object.values(this.filters).some((value) => value.trim());
   },
 
   // --- The ledger ----------------------------------------------------------------------------------------
@@ -113,23 +148,31 @@ Alpine.data("orders", () => ({
     return Boolean(this.page?.next);
   },
 
-  filteredUrl() {
+  filteredUrl(page = "") {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(this.filters)) if (value.trim()) params.set(name, value.trim());
+    if (page && page !== "1") params.set("page", page);
     const query = params.toString();
     return query ? `${this.$root.dataset.ordersUrl}?${query}` : this.$root.dataset.ordersUrl;
   },
 
-  async load(url = this.pageUrl) {
+  async load(url = this.pageUrl, { history = null } = {}) {
     this.pageUrl = url;
     this.loading = true;
+    this.remember(url, history);
+    const asked = ++this.loads;
     const { ok, status, data } = await api.get(url);
+    if (asked !== this.loads) return; // a later load (or a refused filter) has the screen now
     this.loading = false;
     if (ok) {
       this.page = data;
       this.listError = null;
       this.fetchedAt = interpolate(gettext("Fetched at %s"), [now()]);
-    } else if (status === 409 && data.code === "kiwoom_not_connected") {
+      return;
+    }
+    // The orders on screen no longer answer the filters asked for: none are shown rather than the wrong ones.
+    this.page = null;
+    if (status === 409 && data.code === "kiwoom_not_connected") {
       this.listError = errorBox(data, { link: { href: this.$root.dataset.homeUrl, text: gettext("Connect your brokerage") } });
     } else {
       // A refused filter: its messages, without the API's field names.
@@ -143,21 +186,25 @@ Alpine.data("orders", () => ({
     let detail = "";
     if (code.trim() && !/^\d{6}$/.test(code.trim())) detail = gettext("A stock code is six digits, such as 005930.");
     else if (from && to && from > to) detail = gettext("The last day comes before the first day.");
-    if (detail) this.listError = errorBox({ detail });
-    else this.load(this.filteredUrl());
+    if (detail) {
+      this.loads += 1; // a load still under way answers other filters
+      this.loading = false;
+      this.page = null; // the list on screen does not answer these filters
+      this.listError = errorBox({ detail });
+    } else this.load(this.filteredUrl(), { history: "push" });
   },
 
   clearFilters() {
     this.filters = { ...NO_FILTERS };
-    this.load(this.filteredUrl());
+    this.load(this.filteredUrl(), { history: "push" });
   },
 
   previousPage() {
-    if (this.page?.previous) this.load(this.page.previous);
+    if (this.page?.previous) this.load(this.page.previous, { history: "push" });
   },
 
   nextPage() {
-    if (this.page?.next) this.load(this.page.next);
+    if (this.page?.next) this.load(this.page.next, { history: "push" });
   },
 
   /** An order as the server now has it (a change's answer, or a live update): its row shows it. */

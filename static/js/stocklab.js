@@ -23,7 +23,7 @@ function meta(name) {
 }
 
 /** Call the API; resolves to {ok, status, data}, never throws. Errors are always {code, detail, ...}. */
-async function request(method, url, { body, idempotencyKey } = {}) {
+async function request(method, url, { body, idempotencyKey, keepPage = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = meta("csrf-token");
@@ -47,11 +47,17 @@ async function request(method, url, { body, idempotencyKey } = {}) {
     data = { code: `http_${response.status}`, detail };
   }
   if (response.status === 401) {
-    // The session ended (logged out in another tab, or expired): back to the login page, then here.
-    const next = encodeURIComponent(window.location.pathname + window.location.search);
-    window.location.assign(`${meta("login-url")}?next=${next}`);
+    data = { ...data, code: "session_expired", detail: gettext("Your session has expired: log in again.") };
+    // The session ended (logged out in another tab, or expired): back to the login page, then here; unless
+    // the page keeps what the user typed and offers the way back itself (`keepPage`).
+    if (!keepPage) window.location.assign(loginUrl(window.location.pathname + window.location.search));
   }
   return { ok: response.ok, status: response.status, data };
+}
+
+/** The login page, coming back to `next` (a path with its query) once logged in. */
+export function loginUrl(next) {
+  return `${meta("login-url")}?next=${encodeURIComponent(next)}`;
 }
 
 export const api = {

@@ -9,7 +9,9 @@ SECRET_KEY = env(
 )
 SALT_KEY = encryption_salts(env.list("FIELD_ENCRYPTION_SALTS", default=["local-development-salt"]))
 KIWOOM_MOCK_BASE_URL = env("KIWOOM_MOCK_BASE_URL", default="http://127.0.0.1:8700")  # the simulator
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off unless asked for (DJANGO_DEBUG=1): the demo is a new user's first look, and DEBUG's 404 page lists every
+# URL pattern of the site instead of templates/404.html. Static files are served by WhiteNoise either way.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # Serve static files straight from the apps and static/ (no collectstatic needed outside production).
 WHITENOISE_USE_FINDERS = True

@@ -1,5 +1,6 @@
 """The orders page in a real browser: a change's confirmation, the ledger's width, what changes look like."""
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from brokerage.connections.services import credential_connect
+from brokerage.orders.api import OrderPagination
 from brokerage.orders.models import Order, OrderKind, OrderStatus
 from tests.conftest import DEMO_APP_KEY, DEMO_APP_SECRET
 from tests.factories import UserFactory
@@ -127,11 +129,13 @@ def test_a_cancellation_says_what_it_cancelled_and_its_order_what_became_of_its_
     cells = page.locator(f'#orders-body tr[data-id="{cancellation.pk}"]').locator("td")
     # Ordered at, side, type, quantity, price, filled, status, order number, actions (the stock is a th).
     expect(cells.nth(1).locator(".cell-note")).to_have_text("취소")  # what the row is, under its side
+    expect(cells.nth(1)).to_have_class("flat")  # buys and sells nothing: not in a buy's red
     expect(cells.nth(2)).to_have_text("–")  # a cancellation has no type of its own
     expect(cells.nth(3)).to_have_text("1")
     expect(cells.nth(4)).to_have_text("–")  # nor a price: it is no market order
     expect(cells.nth(5)).to_have_text("–")  # and fills nothing
-    expect(cells.nth(6)).to_have_text("완료")  # accepted is all it will ever be: done, not waiting
+    expect(cells.nth(6)).to_have_text("접수")  # as the API and the admin say it
+    expect(cells.nth(6).locator(".badge")).to_have_class(re.compile(r"badge--done"))  # but drawn as settled
     assert cancellation.status == OrderStatus.ACCEPTED
 
     cells = page.locator(f'#orders-body tr[data-id="{partial.pk}"]').locator("td")
@@ -148,7 +152,10 @@ def test_a_cancellation_says_what_it_cancelled_and_its_order_what_became_of_its_
     cells = page.locator(f'#orders-body tr[data-id="{partial.pk}"]').locator("td")
     expect(cells.nth(3).locator(".cell-note")).to_have_text("1 cancelled")
     expect(cells.nth(5).locator(".cell-note")).to_have_text("avg. ₩362,500")
-    expect(page.locator(f'#orders-body tr[data-id="{cancellation.pk}"] td').nth(6)).to_have_text("Done")
+    expect(page.locator(f'#orders-body tr[data-id="{cancellation.pk}"] td').nth(6)).to_have_text("Accepted")
+    # Kiwoom's Korean reason for a rejection comes after our English words, not alone.
+    rejected = page.locator('#orders-body tr[data-status="rejected"] .status-note')
+    expect(rejected).to_have_text(re.compile(r"^Kiwoom said: \S.* \(code \w+\)$"))
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
@@ -176,3 +183,56 @@ def test_the_ledger_fits_a_desktop_page_and_is_cards_on_a_phone(page, site, kiwo
     modify = page.get_by_role("button", name="Modify" if language == "en" else "정정").first
     modify.scroll_into_view_if_needed()
     expect(modify).to_be_in_viewport()
+
+
+def test_on_a_phone_a_cell_s_notes_sit_under_its_value_and_labels_keep_the_page_s_font(page, site, kiwoom):
+    log_in(page, site, ledger_of_every_kind(kiwoom))
+    open_orders_page(page, site, language="ko", width=PHONE["width"])
+    partial = Order.objects.get(stock_code="373220", kind=OrderKind.NEW)
+    quantity = page.locator(f'#orders-body tr[data-id="{partial.pk}"] td').nth(3)
+    value, note = quantity.locator("span").first.bounding_box(), quantity.locator(".cell-note").bounding_box()
+    assert note["y"] >= value["y"] + value["height"] - 1, (value, note)  # a line of its own, not a column
+    label_font = "(cell) => getComputedStyle(cell, '::before').fontFamily"
+    number = page.locator(f'#orders-body tr[data-id="{partial.pk}"] td').nth(7)
+    expect(number).to_have_attribute("data-label", "주문번호")
+    assert "monospace" not in number.evaluate(label_font)
+    assert "monospace" in number.locator(".mono").evaluate("(value) => getComputedStyle(value).fontFamily")
+
+
+def test_an_empty_ledger_says_there_are_no_orders_yet_and_links_to_the_ticket(page, site, kiwoom):
+    user, _ = connected_investor()
+    log_in(page, site, user)
+    page.goto(f"{site.url}/orders/")
+    empty = page.locator("#orders-empty")
+    expect(empty.get_by_text("아직 주문이 없습니다.")).to_be_visible()
+    expect(empty.get_by_text("조건에 맞는 주문이 없습니다.")).to_be_hidden()
+    expect(empty.get_by_role("link", name="첫 주문 넣기")).to_have_attribute("href", "/order/")
+
+
+def test_filters_and_page_live_in_the_address_and_a_refused_filter_shows_no_list(
+    page, site, kiwoom, monkeypatch
+):
+    monkeypatch.setattr(OrderPagination, "page_size", 2)
+    log_in(page, site, ledger_of_every_kind(kiwoom))
+    page.goto(f"{site.url}/orders/")
+    rows = page.locator("#orders-body tr")
+    expect(rows).to_have_count(2)
+
+    page.locator("#orders-next").click()
+    expect(page).to_have_url(re.compile(r"/orders/\?page=2$"))
+    page.locator("#filter-side").select_option("buy")
+    page.locator("#order-filters").get_by_role("button", name="조회").click()
+    expect(page).to_have_url(re.compile(r"/orders/\?side=buy$"))
+    page.reload()
+    expect(page.locator("#filter-side")).to_have_value("buy")  # a reload keeps them
+    expect(rows.first).to_have_attribute("data-id", re.compile(r"\d+"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/orders/\?page=2$"))  # Back walks the ledger, not off the page
+    expect(page.locator("#filter-side")).to_have_value("")
+    expect(page.locator("#orders-range")).to_contain_text("2쪽")
+
+    page.locator("#filter-code").fill("abc")
+    page.locator("#order-filters").get_by_role("button", name="조회").click()
+    expect(page.locator("#orders-status")).to_contain_text("6자리")
+    expect(rows).to_have_count(0)  # the list on screen would not answer this filter
+    expect(page.locator("#orders-empty")).to_be_hidden()

@@ -94,17 +94,41 @@ class TestHome:
 
 
 class TestOrderTicket:
-    def test_every_kiwoom_trade_type_is_offered_with_whether_it_takes_a_price(self, investor_client):
+    def test_the_types_mock_takes_are_offered_with_whether_they_take_a_price(self, investor_client):
         html = investor_client.get(reverse("order-ticket")).content.decode()
         offered = dict(re.findall(r'<option value="(\d+)" data-requires-price="(true|false)"', html))
-        assert offered == {t.value: str(t.requires_price).lower() for t in kiwoom.TradeType}
+        # Stop-limit needs a stop price the API does not take; mock refuses the mid-price types.
+        refused = {"28", "29", "30", "31"}
+        assert offered == {
+            t.value: str(t.requires_price).lower() for t in kiwoom.TradeType if t not in refused
+        }
         assert re.search(r'<option value="3" data-requires-price="false"\s+selected>시장가</option>', html)
+        assert "중간가" not in html and "스톱지정가" not in html
 
-    def test_english_names_the_type_first_and_keeps_kiwoom_s_term(self, investor_client):
+    def test_a_limit_order_is_called_지정가_as_korean_apps_do(self, investor_client):
+        html = investor_client.get(reverse("order-ticket")).content.decode()
+        assert ">지정가</option>" in html and ">지정가 IOC</option>" in html
+        assert "보통" not in html
+
+    def test_english_names_the_type_first_and_keeps_the_korean_term(self, investor_client):
         investor_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         html = investor_client.get(reverse("order-ticket")).content.decode()
         assert ">Market (시장가)</option>" in html
-        assert ">Limit (보통)</option>" in html
+        assert ">Limit (지정가)</option>" in html
+
+    def test_a_whole_ticket_can_be_given_in_the_address(self, investor_client):
+        query = {"side": "sell", "code": "005930", "quantity": "3", "trade_type": "0", "price": "70000"}
+        html = investor_client.get(reverse("order-ticket"), query).content.decode()
+        assert re.search(r'id="quantity"[^>]*value="3"', html)
+        assert re.search(r'id="price"[^>]*value="70000"', html)
+        assert re.search(r'<option value="0" data-requires-price="true"\s+selected>', html)
+
+    def test_a_type_mock_refuses_cannot_be_given_in_the_address(self, investor_client):
+        html = investor_client.get(
+            reverse("order-ticket"), {"trade_type": "29", "quantity": "1e5"}
+        ).content.decode()
+        assert re.search(r'<option value="3" data-requires-price="false"\s+selected>', html)
+        assert re.search(r'id="quantity"[^>]*value=""', html)
 
     def test_the_side_and_code_can_be_given_in_the_address(self, investor_client):
         response = investor_client.get(reverse("order-ticket"), {"side": "sell", "code": "005930"})
@@ -135,7 +159,7 @@ class TestOrdersPage:
         labels = json_script(investor_client.get(reverse("orders")), "ledger-labels")
         assert labels["statuses"][OrderStatus.PARTIALLY_FILLED] == "일부 체결"
         assert labels["sides"] == {"buy": "매수", "sell": "매도"}
-        assert labels["trade_types"]["0"] == "보통"
+        assert labels["trade_types"]["0"] == "지정가"  # what Korean apps call it (Kiwoom says 보통)
         assert sorted(labels["open_statuses"]) == ["accepted", "partially_filled"]
 
 
