@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from stocklab.errors import InvalidInput
-from stocklab.middleware import current_request_id
+from stocklab.middleware import current_client_ip, current_request_id
 
 from .errors import (
     InvalidRefreshToken,
@@ -117,7 +117,7 @@ def security_event_record(
 ) -> SecurityEvent:
     """Append one event to the audit trail: who (`user`, else the signed-in user of `request`), what
     (`action`, one of SecurityEvent.Action), the outcome, from which IP and with which request id (both
-    read from `request`, or the id of the request being answered), and `details`: non-secret facts (ids,
+    read from `request`, else from the request being answered, if any), and `details`: non-secret facts (ids,
     fingerprints, codes, amounts). Keys named like a secret (password, secret, token, app_key, otp, ...)
     and token-like values are dropped, their names listed under `redacted_keys`: never pass a secret.
     `username` names who it was about when no user is known (the name typed at a failed sign-in)."""
@@ -138,7 +138,7 @@ def security_event_record(
         username=(user.get_username() if user is not None else username)[:150],
         action=action,
         outcome=outcome,
-        ip_address=get_client_ip_address(http_request) if http_request is not None else None,
+        ip_address=get_client_ip_address(http_request) if http_request is not None else current_client_ip(),
         request_id="" if request_id == "-" else request_id,
         details=clean,
     )

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import admin as accounts_admin
-from accounts.models import User
-from brokerage.connections.admin import ConnectionFilter, KiwoomCredentialInline
+from accounts.models import SecurityEvent, User
+from brokerage.connections.admin import ConnectionFilter, KiwoomCredentialInline, admin_action_record
 from brokerage.connections.models import CredentialStatus, KiwoomCredential, Mode
 from brokerage.connections.services import credential_disconnect
 from brokerage.orders.admin import TradingProfileInline
@@ -66,10 +66,28 @@ class UserAdmin(accounts_admin.UserAdmin):
         profile = getattr(user, "trading_profile", None)
         return bool(profile and profile.real_trading_enabled)
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for profile_form in formset.forms:
+            profile = profile_form.instance
+            if isinstance(profile, TradingProfile) and "real_trading_enabled" in profile_form.changed_data:
+                admin_action_record(
+                    request,
+                    operation="enable_real_trading"
+                    if profile.real_trading_enabled
+                    else "disable_real_trading",
+                    target_user_id=profile.user_id,
+                )
+
     def _set_real_trading(self, request, queryset, *, enabled: bool) -> int:
         # The same write the inline makes; permissions and limits are plain operator settings.
         for user in queryset:
             TradingProfile.objects.update_or_create(user=user, defaults={"real_trading_enabled": enabled})
+            admin_action_record(
+                request,
+                operation="enable_real_trading" if enabled else "disable_real_trading",
+                target_user_id=user.pk,
+            )
             self.log_change(
                 request,
                 user,
@@ -108,11 +126,20 @@ class UserAdmin(accounts_admin.UserAdmin):
         disconnected = 0
         for user in queryset:
             for mode in KiwoomCredential.objects.filter(user=user).values_list("mode", flat=True):
+                about = {"target_user_id": user.pk, "mode": mode}
                 try:
                     credential_disconnect(user=user, mode=mode)
                 except ApplicationError as exc:
+                    admin_action_record(
+                        request,
+                        operation="disconnect",
+                        outcome=SecurityEvent.Outcome.FAILURE,
+                        code=exc.code,
+                        **about,
+                    )
                     self.message_user(request, f"{user}: {getattr(exc, 'detail', exc)}", messages.ERROR)
                     continue
+                admin_action_record(request, operation="disconnect", **about)
                 self.log_change(request, user, _("Revoked the Kiwoom token and deleted the keys."))
                 disconnected += 1
         self.message_user(

@@ -53,6 +53,23 @@ def _unpickle_application_error(cls, detail, extra, retry_after) -> ApplicationE
     return error
 
 
+class ServiceDegraded(ApplicationError):
+    """Something the request needs for its safety (Redis: the shared rate limiter, locks, login counters)
+    cannot be reached: nothing was done; the same request may succeed after `retry_after` seconds."""
+
+    code = "service_degraded"
+    kind = ErrorKind.UNAVAILABLE
+    default_detail = _("This is paused for a moment while part of the service recovers. Try again shortly.")
+    # Long enough for a restarted Redis to answer again, short enough that nobody gives up.
+    default_retry_after = 5
+
+    def __init__(
+        self, detail: Any = None, *, extra: dict[str, Any] | None = None, retry_after: int | None = None
+    ) -> None:
+        retry_after = self.default_retry_after if retry_after is None else retry_after
+        super().__init__(detail, extra=extra, retry_after=retry_after)
+
+
 class InvalidInput(ApplicationError):
     """Input that a service refused; `errors` maps each field to its messages, as for serializer errors."""
 

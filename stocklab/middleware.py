@@ -15,6 +15,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's (or a proxy's) id is kept when it is short and plain: it goes into logs and the audit trail.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+_current_client_ip: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 
 def current_request_id() -> str:
@@ -22,19 +23,32 @@ def current_request_id() -> str:
     return _current_request_id.get()
 
 
+def current_client_ip() -> str | None:
+    """The client IP of the request being answered (as django-axes reads it, proxies counted), or None
+    outside one: services that record an audit event have no request at hand."""
+    return _current_client_ip.get()
+
+
 class RequestIdMiddleware:
     """Give every request an id: the caller's `X-Request-ID` if it is sane, else a new one. It is sent back
     in the same header, set as `request.request_id`, and put on every log record (RequestIdLogFilter), so
-    that one id ties a caller's report, the logs and the audit trail together."""
+    that one id ties a caller's report, the logs and the audit trail together. The client's IP is kept
+    beside it for the audit events that services record."""
 
     def __init__(self, get_response):
+        # Here, not at the top: logging imports this module (RequestIdLogFilter) before the apps are ready,
+        # and django-axes' helpers import its models. Its reading of the IP is the site's (proxies counted).
+        from axes.helpers import get_client_ip_address
+
         self.get_response = get_response
+        self.client_ip = get_client_ip_address
 
     def __call__(self, request):
         offered = request.headers.get(REQUEST_ID_HEADER, "")
         request.request_id = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         # Kept until the response is closed (request_finished): Django logs a 4xx/5xx after the middleware.
         _current_request_id.set(request.request_id)
+        _current_client_ip.set(self.client_ip(request))
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id
         return response
@@ -43,6 +57,7 @@ class RequestIdMiddleware:
 @receiver(request_finished, dispatch_uid="stocklab.middleware.request_id_finished")
 def _forget_request_id(sender, **kwargs):
     _current_request_id.set("-")
+    _current_client_ip.set(None)
 
 
 class RequestIdLogFilter(logging.Filter):

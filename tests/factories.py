@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from brokerage.connections.models import KiwoomCredential, Mode
-from brokerage.connections.services import key_fingerprint
+from brokerage.connections.services.credentials import app_key_fingerprint, key_fingerprint
 from brokerage.orders.models import Order
 
 PASSWORD = "a-long-and-unusual-passphrase-42"
@@ -42,6 +42,7 @@ class KiwoomCredentialFactory(factory.django.DjangoModelFactory):
     key_fingerprint = factory.LazyAttribute(
         lambda c: key_fingerprint(app_key=c.app_key, app_secret=c.app_secret)
     )
+    app_key_fingerprint = factory.LazyAttribute(lambda c: app_key_fingerprint(c.app_key))
     app_key_suffix = factory.LazyAttribute(lambda c: c.app_key[-4:])
     token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=23))
     last_refreshed_at = factory.LazyFunction(timezone.now)

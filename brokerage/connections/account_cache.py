@@ -20,7 +20,10 @@ def account_generation_key(*, user_id: int) -> str:
 
 
 def account_cache_invalidate(*, user_id: int) -> None:
-    """Forget everything cached about the user's account: the next request reads it from Kiwoom anew."""
+    """Forget everything cached about the user's account: the next request reads it from Kiwoom anew.
+
+    While Redis cannot be reached this is skipped (stocklab.cache): nothing cached there is read meanwhile,
+    and what is cached there lives no longer than the balance's few seconds."""
     cache.set(
         account_generation_key(user_id=user_id), secrets.token_hex(8), timeout=GENERATION_MEMORY_SECONDS
     )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import SecurityEvent
+from accounts.services import security_event_record
 from brokerage.connections.models import (
     CredentialStatus,
     KiwoomCredential,
@@ -23,6 +29,30 @@ from brokerage.connections.services.tokens import token_renew
 from stocklab.errors import ApplicationError
 
 SECRET_FIELDS = ("app_key", "app_secret", "access_token")
+
+
+def admin_action_record(
+    request: HttpRequest,
+    *,
+    operation: str,
+    outcome: SecurityEvent.Outcome = SecurityEvent.Outcome.SUCCESS,
+    **details: Any,
+) -> None:
+    """An operator's action in the audit trail, once its writes are committed: the signed-in operator, the
+    action's name (`operation`) and what it was done to (ids, never a secret)."""
+    transaction.on_commit(
+        partial(
+            security_event_record,
+            action=SecurityEvent.Action.ADMIN_ACTION,
+            request=request,
+            outcome=outcome,
+            details={"operation": operation, **details},
+        )
+    )
+
+
+def _about(credential: KiwoomCredential) -> dict[str, Any]:
+    return {"credential_id": credential.pk, "target_user_id": credential.user_id, "mode": credential.mode}
 
 
 class TokenExpiryFilter(admin.SimpleListFilter):
@@ -128,6 +158,13 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
             try:
                 token_renew(credential=credential)
             except ApplicationError as exc:
+                admin_action_record(
+                    request,
+                    operation="refresh_token",
+                    outcome=SecurityEvent.Outcome.FAILURE,
+                    code=exc.code,
+                    **_about(credential),
+                )
                 self.message_user(
                     request,
                     _("%(credential)s: the token could not be refreshed: %(error)s")
@@ -135,6 +172,12 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
                     messages.ERROR,
                 )
                 continue
+            admin_action_record(
+                request,
+                operation="refresh_token",
+                refresh_outcome=credential.last_refresh_outcome,
+                **_about(credential),
+            )
             if credential.last_refresh_outcome == RefreshOutcome.SAME_TOKEN:
                 self.message_user(
                     request,
@@ -166,6 +209,13 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
             try:
                 credential_disconnect(user=credential.user, mode=credential.mode)
             except ApplicationError as exc:
+                admin_action_record(
+                    request,
+                    operation="disconnect",
+                    outcome=SecurityEvent.Outcome.FAILURE,
+                    code=exc.code,
+                    **_about(credential),
+                )
                 self.message_user(
                     request,
                     _("%(credential)s could not be disconnected: %(error)s")
@@ -173,6 +223,7 @@ class KiwoomCredentialAdmin(ViewOnlyAdmin):
                     messages.ERROR,
                 )
                 continue
+            admin_action_record(request, operation="disconnect", **_about(credential))
             self.log_deletions(request, [credential])  # the entry names it by its masked key
             disconnected += 1
         if disconnected:

@@ -1,19 +1,31 @@
 """Locks, claims and versions shared by every web and Celery process (Redis); process-local without Redis
-(the demo)."""
+(the demo).
+
+When Redis cannot be reached (`redis_required`), what needs it for safety is refused with
+`KiwoomCoordinationUnavailable` (503 `service_degraded`) before anything is sent: a lock, a claim, a
+version read. Its clients give up within REDIS_SOCKET_CONNECT_TIMEOUT / REDIS_SOCKET_TIMEOUT (a dead Redis
+never hangs a request) and reconnect by themselves when it is back. A version that could not be bumped is
+bumped as soon as Redis answers again, before this process reads any version.
+"""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 
 import redis
 from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from brokerage.connections.errors import KiwoomBusy
+from brokerage.connections.errors import KiwoomBusy, KiwoomCoordinationUnavailable
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "stocklab:"
 # How often a waiter looks at a held lock again: short, because holders (a token issue, a balance fetch)
@@ -22,13 +34,33 @@ LOCK_POLL_SECONDS = 0.01
 
 
 @cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+def _redis(url: str, connect_timeout: float, timeout: float) -> redis.Redis:
+    # One immediate retry on a broken connection: the first command after Redis restarted finds the pooled
+    # connection dead and reconnects, instead of failing a request. A timeout is not tried again: a hung Redis
+    # costs a request one timeout per step, not several.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    )
 
 
 def redis_client() -> redis.Redis | None:
     """The shared Redis, or None on embedded defaults (REDIS_URL empty: one process, process-local state)."""
-    return _redis(settings.REDIS_URL) if settings.REDIS_URL else None
+    if not settings.REDIS_URL:
+        return None
+    return _redis(settings.REDIS_URL, settings.REDIS_SOCKET_CONNECT_TIMEOUT, settings.REDIS_SOCKET_TIMEOUT)
+
+
+@contextmanager
+def redis_required() -> Iterator[None]:
+    """Redis's failures in the block as `KiwoomCoordinationUnavailable`: what runs there needs Redis."""
+    try:
+        yield
+    except redis.RedisError as exc:
+        logger.warning("Redis cannot be reached: %s", exc)
+        raise KiwoomCoordinationUnavailable() from exc
 
 
 _local_locks: dict[str, threading.Lock] = {}
@@ -50,13 +82,19 @@ def _acquire(name: str, *, ttl: float, wait: float) -> Callable[[], None] | None
         blocking_timeout=wait,
         sleep=LOCK_POLL_SECONDS,
     )
-    if not lock.acquire():
-        return None
+    with redis_required():
+        if not lock.acquire():
+            return None
 
     def release() -> None:
-        # A lock that outlived its ttl belongs to its new holder now: leave it alone.
-        with suppress(redis.exceptions.LockNotOwnedError):
+        # A lock that outlived its ttl belongs to its new holder now: leave it alone. One that cannot be
+        # released (Redis went away meanwhile) lapses after its ttl: the work it guarded is done.
+        try:
             lock.release()
+        except redis.exceptions.LockNotOwnedError:
+            pass
+        except redis.RedisError as exc:
+            logger.warning("The lock %s could not be released (it lapses in %s s): %s", name, ttl, exc)
 
     return release
 
@@ -123,7 +161,8 @@ def claim_many(names: Sequence[str], *, ttl: float) -> list[bool]:
     pipeline = client.pipeline(transaction=False)
     for name in names:
         pipeline.set(f"{KEY_PREFIX}claim:{name}", b"1", nx=True, px=milliseconds)
-    return [bool(result) for result in pipeline.execute()]
+    with redis_required():
+        return [bool(result) for result in pipeline.execute()]
 
 
 # --- Versions -----------------------------------------------------------------------------------------------
@@ -133,6 +172,8 @@ def claim_many(names: Sequence[str], *, ttl: float) -> list[bool]:
 VERSION_MEMORY_SECONDS = 86_400
 
 _local_versions: dict[str, str] = {}
+# Names whose bump failed (Redis unreachable): bumped before this process reads any version again.
+_pending_bumps: set[str] = set()
 
 
 def version_key(name: str) -> str:
@@ -149,16 +190,47 @@ def version_read(name: str) -> str:
     if client is None:
         with _local_guard:
             return _local_versions.setdefault(name, version_new())
+    versions_catch_up()
     fresh = version_new()
-    found = client.set(version_key(name), fresh, nx=True, get=True, ex=VERSION_MEMORY_SECONDS)
+    with redis_required():
+        found = client.set(version_key(name), fresh, nx=True, get=True, ex=VERSION_MEMORY_SECONDS)
     return fresh if found is None else found.decode()
 
 
-def version_bump(name: str) -> None:
-    """Give `name` a new version: what any process keeps under the old one is stale from now on."""
+def version_bump(name: str) -> bool:
+    """Give `name` a new version: what any process keeps under the old one is stale from now on.
+
+    False when Redis cannot be reached: the bump is made again before this process reads a version
+    (`versions_catch_up`), so that what another process keeps under the old one is not used after that.
+    """
     client = redis_client()
     if client is None:
         with _local_guard:
             _local_versions[name] = version_new()
+        return True
+    try:
+        client.set(version_key(name), version_new(), ex=VERSION_MEMORY_SECONDS)
+    except redis.RedisError as exc:
+        logger.warning("The version of %s could not be changed (retried when Redis is back): %s", name, exc)
+        with _local_guard:
+            _pending_bumps.add(name)
+        return False
+    return True
+
+
+def versions_catch_up() -> None:
+    """Make the bumps that failed while Redis was unreachable (`KiwoomCoordinationUnavailable` if still)."""
+    if not _pending_bumps:
         return
-    client.set(version_key(name), version_new(), ex=VERSION_MEMORY_SECONDS)
+    with _local_guard:
+        names = list(_pending_bumps)
+    client = redis_client()
+    if client is None:
+        return
+    pipeline = client.pipeline(transaction=False)
+    for name in names:
+        pipeline.set(version_key(name), version_new(), ex=VERSION_MEMORY_SECONDS)
+    with redis_required():
+        pipeline.execute()
+    with _local_guard:
+        _pending_bumps.difference_update(names)

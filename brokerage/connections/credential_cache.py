@@ -8,6 +8,10 @@ version in the same round trip as its rate-limit slots (`ratelimit.reserve(versi
 its process keeps only under that very version; otherwise it reads the row again. A version that Redis lost
 is made anew with a new value, so nothing kept before is used.
 
+Without Redis no version can be read, so nothing kept is used: the call is refused (`service_degraded`) before
+it would be. A process that meets an outage forgets everything it keeps (`credentials_forget`), and a write
+whose bump failed is bumped again before the process reads a version (`coordination.versions_catch_up`).
+
 The token's lifecycle does not change: a kept token that is not usable any more is renewed under the lock
 from the row as stored (`tokens.token_get_valid`), and the renewal's write gives the row a new version.
 """
@@ -42,9 +46,15 @@ def credential_changed(*, user_id: int, mode: str) -> None:
     read it as it was before the write, and may have kept it under the first new version.
     """
     name = version_name(user_id=user_id, mode=mode)
-    version_bump(name)
+    _bump(name)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: version_bump(name))
+        transaction.on_commit(lambda: _bump(name))
+
+
+def _bump(name: str) -> None:
+    if not version_bump(name):
+        # Other processes learn of this write only once Redis answers again: this one forgets at once.
+        credentials_forget()
 
 
 @dataclass(frozen=True)
@@ -92,3 +102,9 @@ def credential_keep(credential: KiwoomCredential, *, version: str) -> None:
         _kept.move_to_end((credential.user_id, credential.mode))
         while len(_kept) > MAX_KEPT:
             _kept.popitem(last=False)
+
+
+def credentials_forget() -> None:
+    """Forget every credential this process keeps (Redis unreachable: a write may have gone unannounced)."""
+    with _guard:
+        _kept.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from brokerage import kiwoom
-from stocklab.errors import ApplicationError, ErrorKind
+from stocklab.errors import ApplicationError, ErrorKind, ServiceDegraded
 
 
 class KiwoomNotConnected(ApplicationError):
@@ -21,6 +21,18 @@ class CredentialUnreadable(ApplicationError):
     kind = ErrorKind.CONFLICT
     default_detail = _(
         "Your stored Kiwoom keys can no longer be read by the site. Disconnect them and connect them again."
+    )
+
+
+class KiwoomKeysInUse(ApplicationError):
+    """The app key is connected already, by another user (one app key is one Kiwoom account: two users would
+    share it, and each one's token issue would knock the other's token out) or for the other mode."""
+
+    code = "kiwoom_keys_in_use"
+    kind = ErrorKind.CONFLICT
+    default_detail = _(
+        "This Kiwoom app key is already connected to StockLab, by another user or for the other trading "
+        "mode. An app key can be connected once."
     )
 
 
@@ -107,6 +119,16 @@ class KiwoomBusy(KiwoomUnavailable):
     syncing the account). Raised where the wait runs out (`coordination`), never translated again."""
 
     default_detail = _("Another request is renewing the Kiwoom access token; try again in a moment.")
+
+
+class KiwoomCoordinationUnavailable(KiwoomApiError, ServiceDegraded):
+    """Redis, where every process shares the rate limiter's buckets and the token's lock, cannot be reached:
+    nothing was sent to Kiwoom (raised before any request leaves, so an order entry is `not_placed`).
+    Calling Kiwoom without them could break Kiwoom's limits or issue tokens that knock each other out."""
+
+    default_detail = _(
+        "Requests to Kiwoom are paused for a moment while the service recovers. Nothing was sent."
+    )
 
 
 _TRANSLATIONS: list[tuple[type[kiwoom.KiwoomError], type[KiwoomApiError]]] = [

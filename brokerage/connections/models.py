@@ -74,6 +74,12 @@ class KiwoomCredential(models.Model):
     access_token = StrictEncryptedTextField(_("access token"), blank=True, default="")
     # SHA-256 of the key pair: tells a changed pair apart without decrypting anything.
     key_fingerprint = models.CharField(_("key fingerprint"), max_length=64)
+    # SHA-256 of the app key alone: one app key is one Kiwoom account, whichever secret comes with it, so it
+    # is connected once on the whole site. None only for rows it could not be computed for (keys the site
+    # could not read when it was introduced). NULL, not "": NULLs do not collide in the unique constraint.
+    app_key_fingerprint = models.CharField(  # noqa: DJ001
+        _("app key fingerprint"), max_length=64, null=True, blank=True
+    )
     app_key_suffix = models.CharField(
         _("app key suffix"), max_length=4, help_text=_("Last four characters of the app key.")
     )
@@ -98,7 +104,8 @@ class KiwoomCredential(models.Model):
         verbose_name = _("Kiwoom credential")
         verbose_name_plural = _("Kiwoom credentials")
         constraints = [
-            models.UniqueConstraint(fields=["user", "mode"], name="one_credential_per_user_and_mode")
+            models.UniqueConstraint(fields=["user", "mode"], name="one_credential_per_user_and_mode"),
+            models.UniqueConstraint(fields=["app_key_fingerprint"], name="one_credential_per_app_key"),
         ]
         indexes = [models.Index(fields=["token_expires_at"], name="credential_token_expiry")]
 

@@ -13,10 +13,14 @@ placed after it. One `acquire` gives up rather than wait past its `max_wait`, gi
 and the spacing margin's worth of a late caller ahead of it.
 
 Without Redis (embedded defaults) the same algorithm runs in-process, which is right for the one-process demo.
+With Redis configured but unreachable, nothing is sent: each process pacing on its own would let the site as a
+whole exceed Kiwoom's limits, so reserving, confirming and recording a send raise
+`KiwoomCoordinationUnavailable` (503 `service_degraded`). Only a penalty is best effort.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -30,10 +34,14 @@ from brokerage.connections.coordination import (
     KEY_PREFIX,
     VERSION_MEMORY_SECONDS,
     redis_client,
+    redis_required,
     version_key,
     version_new,
     version_read,
+    versions_catch_up,
 )
+
+logger = logging.getLogger(__name__)
 
 # Kiwoom counts calls in a sliding one-second window over their arrival times, and arrivals jitter (a busy
 # process wakes late, a request waits for a connection): pacing at exactly the limit would make calls arrive
@@ -289,22 +297,31 @@ class _RedisBuckets:
     ) -> tuple[bool, bool, list[float], str | None]:
         """(granted, sent, the wait of each bucket's slot, the version read): see `_RESERVE`."""
         if version_of is None:
-            granted, sent, *waits = self._reserve(keys=keys, args=[interval, max_wait])
+            with redis_required():
+                granted, sent, *waits = self._reserve(keys=keys, args=[interval, max_wait])
             return bool(granted), bool(sent), [float(wait) for wait in waits], None
+        versions_catch_up()
         args = [interval, max_wait, version_new(), VERSION_MEMORY_SECONDS]
-        granted, sent, *waits, version = self._reserve(keys=[*keys, version_key(version_of)], args=args)
+        with redis_required():
+            granted, sent, *waits, version = self._reserve(keys=[*keys, version_key(version_of)], args=args)
         return bool(granted), bool(sent), [float(wait) for wait in waits], version.decode()
 
     def confirm(self, keys: Sequence[str], interval: float) -> tuple[bool, float, float]:
         """(sent, wait, next free): see `_CONFIRM`."""
-        sent, wait, next_free = self._confirm(keys=keys, args=[interval])
+        with redis_required():
+            sent, wait, next_free = self._confirm(keys=keys, args=[interval])
         return bool(sent), float(wait), float(next_free)
 
     def penalize(self, key: str, seconds: float) -> None:
-        self._penalize(keys=[key], args=[seconds])
+        # Best effort: the call it follows was answered, and the next one cannot be sent without Redis anyway.
+        try:
+            self._penalize(keys=[key], args=[seconds])
+        except redis.RedisError as exc:
+            logger.warning("An upstream 429 could not be recorded on %s: %s", key, exc)
 
     def record_send(self, key: str) -> None:
-        self._sent(keys=[key])
+        with redis_required():
+            self._sent(keys=[key])
 
 
 _redis_buckets = cache(_RedisBuckets)

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from brokerage import kiwoom
-from brokerage.connections.admin import SECRET_FIELDS, ViewOnlyAdmin
+from brokerage.connections.admin import SECRET_FIELDS, ViewOnlyAdmin, admin_action_record
 from brokerage.orders.models import Order, TradingProfile
 
 
@@ -92,6 +92,15 @@ class TradingProfileAdmin(SiteLimitsInHelpText, admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "real_trading_enabled" in form.changed_data:  # the list's checkbox or the profile's page
+            admin_action_record(
+                request,
+                operation="enable_real_trading" if obj.real_trading_enabled else "disable_real_trading",
+                target_user_id=obj.user_id,
+            )
 
 
 class TradingProfileInline(SiteLimitsInHelpText, admin.StackedInline):

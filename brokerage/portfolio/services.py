@@ -7,7 +7,8 @@ with the previous balance for up to STALE_GRACE more, or, when there is none (th
 order), wait until the fetch is stored. A fetch that fails answers the requests that waited for it with its
 error, instead of each of them asking Kiwoom again; a request made after it tries anew. A page polled from
 many tabs and workers therefore costs Kiwoom at most one fetch per cache window, and nobody queues behind it.
-`fetched_at` says when the figures were fetched.
+`fetched_at` says when the figures were fetched. Without Redis there is no lock and no rate limiter: the
+request is refused with `service_degraded` (503) and nothing is sent to Kiwoom.
 
 The cache lives under the account's generation (`connections.account_cache`): after an order, a fill, new keys
 or a disconnect, what was cached before, or is being fetched meanwhile, belongs to the old one and is never

@@ -6,18 +6,22 @@ HTTP status, and DRF's and Django's own errors into the same body.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from stocklab.errors import ApplicationError, ErrorKind, as_field_errors, first_message
+from stocklab.errors import ApplicationError, ErrorKind, ServiceDegraded, as_field_errors, first_message
+
+logger = logging.getLogger(__name__)
 
 STATUS_OF_KIND = {
     ErrorKind.INVALID: status.HTTP_400_BAD_REQUEST,
@@ -55,6 +59,11 @@ def error_response(error: ApplicationError) -> Response:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RedisError):
+        # Whatever met Redis down without saying what that means (a plain cache read, say) answers as
+        # unavailable for a moment, not as a server error.
+        logger.warning("Redis cannot be reached: %s", exc, exc_info=True)
+        exc = ServiceDegraded()
     if isinstance(exc, ApplicationError):
         return error_response(exc)
     if isinstance(exc, Http404):

@@ -114,11 +114,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Every Redis client gives up this soon (seconds): a Redis that is down or unreachable answers a request with
+# 503 `service_degraded` at once instead of hanging it (README "When Redis is down").
+REDIS_SOCKET_CONNECT_TIMEOUT = 0.5
+REDIS_SOCKET_TIMEOUT = 0.5
+
+
+def redis_caches(url: str) -> dict:
+    """Django's caches on the Redis at `url`, with the timeouts above: `default` for what is only a cache (a
+    miss while Redis is unreachable), `counters` for the login lockout and the request limits (an error their
+    callers answer for: stocklab.cache)."""
+    options = {"socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+    return {
+        "default": {"BACKEND": "stocklab.cache.ForgivingRedisCache", "LOCATION": url, "OPTIONS": options},
+        "counters": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": options,
+        },
+    }
+
+
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = redis_caches(REDIS_URL)
 else:
-    # Embedded defaults: one process-local cache, enough for the single-process demo.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Embedded defaults: one process-local cache, enough for the single-process demo (both aliases share it).
+    CACHES = {
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stocklab"}
+        for alias in ("default", "counters")
+    }
     # django-axes warns that such a cache is not shared between processes: the demo runs one.
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
@@ -139,7 +163,9 @@ def encryption_salts(salts: list[str]) -> list[str]:
 # locked out for AXES_COOLOFF_MINUTES on every login door (web, admin, the API's token endpoint). Per pair,
 # so that nobody can lock another person out from elsewhere. Attempts live in the cache (Redis in production).
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# django-axes' cache handler, refusing logins (503) rather than counting nothing while Redis is unreachable.
+AXES_HANDLER = "accounts.lockout.LockoutCacheHandler"
+AXES_CACHE = "counters"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

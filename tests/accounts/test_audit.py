@@ -3,6 +3,7 @@ that its owner (only) sees it."""
 
 import pytest
 from django.contrib.admin.sites import site
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -190,3 +191,26 @@ class TestOwnEventsPage:
         assert len(events) == 25 and len(second.context["events"]) == 7
         assert events[0].action == Action.SIGN_IN and events[1].action == Action.PASSWORD_CHANGE
         assert all(event.user == user for event in events + list(second.context["events"]))
+
+
+class TestEventsRecordedWithoutARequest:
+    """Services have no request at hand: the request middleware hands them its id and the client's IP."""
+
+    def test_they_carry_the_ip_and_request_id_of_the_request_being_answered(self, user, rf):
+        from stocklab.middleware import RequestIdMiddleware, _forget_request_id
+
+        def view(request):
+            security_event_record(action=Action.CREDENTIAL_CONNECT, user=user)
+            return HttpResponse()
+
+        request = rf.get("/", REMOTE_ADDR="192.0.2.44", HTTP_X_REQUEST_ID="req-audit-ip-1")
+        RequestIdMiddleware(view)(request)
+        _forget_request_id(sender=None)  # what request_finished does once the response is closed
+
+        event = SecurityEvent.objects.get(action=Action.CREDENTIAL_CONNECT)
+        assert (event.ip_address, event.request_id) == ("192.0.2.44", "req-audit-ip-1")
+
+    def test_outside_a_request_they_carry_neither(self, user):
+        event = security_event_record(action=Action.CREDENTIAL_CONNECT, user=user)
+
+        assert (event.ip_address, event.request_id) == (None, "")

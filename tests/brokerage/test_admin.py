@@ -1,5 +1,6 @@
 """The operators' admin: no secret ever shown or decrypted, token actions at the simulator, the ledger."""
 
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -513,3 +514,71 @@ class TestKorean:
 
         assert "12,345" in html and "50,000,000" in html
         assert "ORDER_MAX_QUANTITY" not in html
+
+
+class TestOperatorActionsInTheAuditTrail:
+    """Each action is recorded as `admin.action`: the operator, what and on whom, the IP and the request id;
+    never a secret."""
+
+    @pytest.fixture(autouse=True)
+    def committed(self, django_capture_on_commit_callbacks):
+        """Runs what is left for after the commit (the test's transaction never commits)."""
+        self.after_commit = lambda: django_capture_on_commit_callbacks(execute=True)
+
+    @pytest.fixture
+    def audited_client(self, operator):
+        client = Client(
+            headers={"accept-language": "en", "x-request-id": "req-admin-1"}, REMOTE_ADDR="198.51.100.4"
+        )
+        client.force_login(operator)
+        return client
+
+    def admin_events(self):
+        from accounts.models import SecurityEvent
+
+        return list(SecurityEvent.objects.filter(action=SecurityEvent.Action.ADMIN_ACTION))
+
+    def test_refresh_token_now(self, audited_client, operator, connected, kiwoom):
+        old_token = connected.access_token
+        with self.after_commit():
+            run_action(audited_client, CREDENTIALS, "refresh_token", [connected])
+
+        [event] = self.admin_events()
+        assert (event.user, event.outcome) == (operator, "success")
+        assert (event.ip_address, event.request_id) == ("198.51.100.4", "req-admin-1")
+        assert event.details["operation"] == "refresh_token"
+        assert (event.details["credential_id"], event.details["target_user_id"]) == (
+            connected.pk,
+            connected.user_id,
+        )
+        text = json.dumps(event.details) + str(event.__dict__)
+        assert_no_secret(text, [*secrets_of(connected), old_token])
+
+    def test_disconnect_records_the_operator_and_the_owners_disconnect(
+        self, audited_client, operator, connected
+    ):
+        from accounts.models import SecurityEvent
+
+        secrets = secrets_of(connected)
+        with self.after_commit():
+            run_action(audited_client, CREDENTIALS, "disconnect", [connected])
+
+        [event] = self.admin_events()
+        assert (event.user, event.details["operation"]) == (operator, "disconnect")
+        [owners] = SecurityEvent.objects.filter(action=SecurityEvent.Action.CREDENTIAL_DISCONNECT)
+        assert (owners.user_id, owners.ip_address, owners.request_id) == (
+            connected.user_id,
+            "198.51.100.4",
+            "req-admin-1",
+        )
+        for recorded in (event, owners):
+            assert_no_secret(json.dumps(recorded.details) + str(recorded.__dict__), secrets)
+
+    @pytest.mark.parametrize("action", ["enable_real_trading", "disable_real_trading"])
+    def test_real_trading_switches(self, audited_client, operator, action):
+        investor = UserFactory(username="jisoo")
+        with self.after_commit():
+            run_action(audited_client, USERS, action, [investor])
+
+        [event] = self.admin_events()
+        assert (event.user, event.details) == (operator, {"operation": action, "target_user_id": investor.pk})

@@ -5,7 +5,8 @@ Every call to Kiwoom outside the token's own issue goes through `kiwoom_call`, `
 `kiwoom_calls_for`. A call goes one way: the credential (kept in memory, `credential_cache`, or read), its
 rate-limit slots (`gateway`, the credential's version read in the same Redis round trip), its token
 (`tokens`), then the Kiwoom client. Kiwoom's errors and the limiter's refusals come back as the domain's
-errors, translated here once.
+errors, translated here once. Without Redis nothing is sent (`KiwoomCoordinationUnavailable`, 503
+`service_degraded`), and the process forgets the credentials it keeps: their versions live in Redis.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from accounts.models import User
 from brokerage import kiwoom
 from brokerage.connections import ratelimit
 from brokerage.connections.coordination import version_read
-from brokerage.connections.credential_cache import credential_keep, credential_kept, version_name
-from brokerage.connections.errors import KiwoomRateLimited, translate
+from brokerage.connections.credential_cache import (
+    credential_keep,
+    credential_kept,
+    credentials_forget,
+    version_name,
+)
+from brokerage.connections.errors import KiwoomCoordinationUnavailable, KiwoomRateLimited, translate
 from brokerage.connections.gateway import calls_for, client_for, slots_take
 from brokerage.connections.models import KiwoomCredential
 from brokerage.connections.selectors import credential_find, credential_require_connected
@@ -119,6 +125,10 @@ def _slots_refused_translated() -> Iterator[None]:
         yield
     except ratelimit.SlotUnavailable as exc:
         raise KiwoomRateLimited(retry_after=max(1, math.ceil(exc.retry_after))) from exc
+    except KiwoomCoordinationUnavailable:
+        # A write meanwhile may have gone unannounced: what this process keeps is read anew afterwards.
+        credentials_forget()
+        raise
 
 
 def _send(credential: KiwoomCredential, operations: Sequence[Callable]) -> list[Any]:
