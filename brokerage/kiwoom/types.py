@@ -36,17 +36,18 @@ class OrderSide(StrEnum):
     SELL = "sell"
 
 
-# code -> (label, takes a price). Codes from PROTOCOL §4.2; which ones take a price from §4.3.
+# code -> (label, takes a price). Codes from PROTOCOL §4.2; which ones take a price from §4.3. Kiwoom calls a
+# limit order 보통 ("ordinary"); Korean trading apps, and their users, say 지정가, and so do these labels.
 _TRADE_TYPES: dict[str, tuple[str, bool]] = {
-    "0": ("보통 (limit)", True),
+    "0": ("지정가 (limit)", True),
     "3": ("시장가 (market)", False),
     "5": ("조건부지정가 (conditional limit)", True),
     "6": ("최유리지정가 (best limit)", False),
     "7": ("최우선지정가 (top-of-book limit)", False),
-    "10": ("보통 IOC (limit IOC)", True),
+    "10": ("지정가 IOC (limit IOC)", True),
     "13": ("시장가 IOC (market IOC)", False),
     "16": ("최유리 IOC (best IOC)", False),
-    "20": ("보통 FOK (limit FOK)", True),
+    "20": ("지정가 FOK (limit FOK)", True),
     "23": ("시장가 FOK (market FOK)", False),
     "26": ("최유리 FOK (best FOK)", False),
     "28": ("스톱지정가 (stop limit)", True),

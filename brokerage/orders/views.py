@@ -14,9 +14,6 @@ from brokerage.orders import guardrails
 from brokerage.orders.errors import OrderTypeNotSupported
 from brokerage.orders.models import OPEN_STATUSES, OrderKind, OrderSide, OrderStatus
 
-# Kiwoom's name for a limit order is 보통 ("ordinary"); Korean trading apps, and their users, say 지정가.
-_KOREAN_NAMES = {"보통": "지정가"}
-
 
 @login_required
 def order_ticket(request):
@@ -109,8 +106,6 @@ def trade_type_options(*, mode: str | None = None) -> list[dict]:
         if mode is not None and not _offered(trade_type, mode):
             continue
         korean, _, gloss = trade_type.label.partition(" (")
-        first, space, rest = korean.partition(" ")
-        korean = f"{_KOREAN_NAMES.get(first, first)}{space}{rest}"
         gloss = gloss.removesuffix(")")
         label = f"{gloss[:1].upper()}{gloss[1:]} ({korean})" if english_page and gloss else korean
         options.append(

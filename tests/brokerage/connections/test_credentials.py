@@ -280,9 +280,10 @@ class TestBackfill:
         assert self.migration.app_key_fingerprint(KEY) == app_key_fingerprint(KEY)
 
     def test_each_row_gets_its_fingerprint_and_a_shared_key_stays_with_its_first_user(self):
-        first = KiwoomCredentialFactory(app_key=KEY)
-        later = KiwoomCredentialFactory(app_key=KEY)
-        own = KiwoomCredentialFactory()
+        # Rows as they stood before 0007: no fingerprint yet.
+        first = KiwoomCredentialFactory(app_key=KEY, app_key_fingerprint=None)
+        later = KiwoomCredentialFactory(app_key=KEY, app_key_fingerprint=None)
+        own = KiwoomCredentialFactory(app_key_fingerprint=None)
 
         self.migration.fingerprint_app_keys(apps, None)
 
