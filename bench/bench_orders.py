@@ -11,7 +11,7 @@ under gunicorn with production settings (bench/common.py), then times, one reque
 
 It also counts, in this process, the SQL statements and Redis commands of one order. It prints:
 
-    ledger work per order: N SQL statements, M Redis commands
+    ledger work per order: N SQL statements, M Redis commands in R round trips
     latency (ms) p50/p99 of each series, the added latency (difference of the medians, and paired)
     goal: added minus the floor <= 3 ms at p50: met | MISSED
 
@@ -60,8 +60,9 @@ def connected_user(kiwoom_url: str) -> tuple[str, str]:
     return str(RefreshToken.for_user(user).access_token), credential.access_token
 
 
-def count_work(jwt: str) -> tuple[int, int]:
-    """SQL statements and Redis commands (cache, locks, rate limiter) of one order, run in this process."""
+def count_work(jwt: str) -> tuple[int, int, int]:
+    """SQL statements, Redis commands (cache, locks, rate limiter) and Redis round trips of one order, run in
+    this process."""
     import redis
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -77,21 +78,31 @@ def count_work(jwt: str) -> tuple[int, int]:
         assert response.status_code == 201, response.content
 
     post()  # warm: the quote is cached, as in the timed runs
-    commands = 0
-    execute_command = redis.Redis.execute_command
+    commands = round_trips = 0
+    execute_command, execute_pipeline = redis.Redis.execute_command, redis.client.Pipeline.execute
 
     def counted(client, *args, **options):
-        nonlocal commands
+        nonlocal commands, round_trips
         commands += 1
+        round_trips += 1
         return execute_command(client, *args, **options)
 
+    def counted_pipeline(pipeline, *args, **options):
+        # A pipeline's commands go in one round trip, but each is a command (MULTI and EXEC are not counted).
+        nonlocal commands, round_trips
+        commands += len(pipeline.command_stack)
+        round_trips += 1
+        return execute_pipeline(pipeline, *args, **options)
+
     redis.Redis.execute_command = counted
+    redis.client.Pipeline.execute = counted_pipeline
     try:
         with CaptureQueriesContext(connection) as queries:
             post()
     finally:
         redis.Redis.execute_command = execute_command
-    return len(queries.captured_queries), commands
+        redis.client.Pipeline.execute = execute_pipeline
+    return len(queries.captured_queries), commands, round_trips
 
 
 def latencies(base_url: str, kiwoom_url: str, jwt: str, kiwoom_token: str) -> dict[str, list[float]]:
@@ -147,7 +158,7 @@ def main() -> int:
             jwt, kiwoom_token = connected_user(kiwoom_url)
             with common.gunicorn(env, workers=GUNICORN_WORKERS, threads=GUNICORN_THREADS) as base_url:
                 series = latencies(base_url, kiwoom_url, jwt, kiwoom_token)
-            statements, commands = count_work(jwt)
+            statements, commands, round_trips = count_work(jwt)
 
     direct, ledger, floor = series["direct"], series["ledger"], series["floor"]
     added = [order - straight for straight, order in zip(direct, ledger, strict=True)]
@@ -158,7 +169,10 @@ def main() -> int:
         f"orders: {ROUNDS} each way, simulator latency {SIM_LATENCY_MS} ms, gunicorn {GUNICORN_WORKERS} "
         f"workers x {GUNICORN_THREADS} threads, load average {load}"
     )
-    print(f"ledger work per order: {statements} SQL statements, {commands} Redis commands")
+    print(
+        f"ledger work per order: {statements} SQL statements, {commands} Redis commands "
+        f"in {round_trips} round trips"
+    )
     print(f"direct kt10000: {describe(direct)}")
     print(f"ledger POST /order/buy: {describe(ledger)}")
     print(
@@ -172,6 +186,7 @@ def main() -> int:
         "orders",
         sql_statements=statements,
         redis_commands=commands,
+        redis_round_trips=round_trips,
         direct_p50_ms=round(statistics.median(direct), 2),
         ledger_p50_ms=round(statistics.median(ledger), 2),
         ledger_p99_ms=round(common.percentile(ledger, 99), 2),

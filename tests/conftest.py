@@ -12,12 +12,17 @@ DEMO_APP_SECRET = "demoSecretKey0000000000000000001"
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache (cached balances, rate-limit buckets) on the test Redis."""
+    """Each test starts with an empty cache (cached balances, rate-limit buckets) on the test Redis, and with
+    no quote kept in this process."""
     from django.core.cache import cache
 
+    from brokerage.market.services import stock_info_forget
+
     cache.clear()
+    stock_info_forget()
     yield
     cache.clear()
+    stock_info_forget()
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,13 @@
 user's calls, reads generously, writes and orders less so."""
 
 import logging
+import time
 
 from django.core.cache import caches
 from redis.exceptions import RedisError
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle, UserRateThrottle
 
 from stocklab.errors import ServiceDegraded
 
@@ -58,48 +60,78 @@ class KiwoomConnectRateThrottle(_CountersCache, UserRateThrottle):
             raise ServiceDegraded() from exc
 
 
-class _FairUseThrottle(_CountersCache, UserRateThrottle):
-    """Per user (per client IP when anonymous), for the requests `applies` picks.
+class FairUseThrottle(_CountersCache, BaseThrottle):
+    """Per user (per client IP when anonymous): reads (GET, HEAD, OPTIONS) generously (`user_read`); other
+    requests in the `user_write` budget, and those of views that say `throttle_scope = "orders"` (each one
+    is sent to Kiwoom, which limits the site's calls per key) in the strictest, `orders`, as well.
 
-    These limits keep one client from taking the site's capacity; they guard nothing that must not happen
-    twice, so while the cache (Redis) cannot be reached they let requests through rather than fail them."""
+    Each budget counts as DRF's `UserRateThrottle` would (the same histories under the same keys); the
+    budgets of one request are read in one cache round trip and written in another, whether it meets one
+    budget or two. These limits keep one client from taking the site's capacity; they guard nothing that
+    must not happen twice, so while the cache (Redis) cannot be reached they let requests through rather
+    than fail them."""
 
-    def applies(self, request, view) -> bool:
-        raise NotImplementedError
+    timer = time.time
+    cache_format = "throttle_%(scope)s_%(ident)s"
+    THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 
-    def allow_request(self, request, view):
-        if not self.applies(request, view):
+    def scopes(self, request, view) -> list[str]:
+        if request.method in SAFE_METHODS:
+            return ["user_read"]
+        if getattr(view, "throttle_scope", None) == "orders":
+            return ["user_write", "orders"]
+        return ["user_write"]
+
+    def allow_request(self, request, view) -> bool:
+        user = request.user
+        ident = user.pk if user and user.is_authenticated else self.get_ident(request)
+        budgets = {}  # cache key: (allowed requests, seconds)
+        for scope in self.scopes(request, view):
+            rate = self.THROTTLE_RATES.get(scope)
+            if rate is not None:
+                budgets[self.cache_format % {"scope": scope, "ident": ident}] = _parse_rate(rate)
+        if not budgets:
             return True
         try:
-            return super().allow_request(request, view)
+            histories = self.cache.get_many(list(budgets))
         except RedisError:
-            logger.warning("The %s throttle let a request through: the cache cannot be reached", self.scope)
+            logger.warning("The fair-use throttle let a request through: the cache cannot be reached")
             return True
+        now = self.timer()
+        self._waits = []
+        counted = {}
+        for key, (allowed, seconds) in budgets.items():
+            # Newest first, as DRF keeps them; what left the window is dropped.
+            history = [moment for moment in histories.get(key, []) if moment > now - seconds]
+            if len(history) >= allowed:
+                self._waits.append(_wait(history, allowed, seconds, now))
+            else:
+                counted[key] = [now, *history]
+        if counted:
+            # Histories keep what they need of the window: the longest budget's time serves them all.
+            timeout = max(seconds for _, seconds in budgets.values())
+            try:
+                if len(counted) == 1:
+                    self.cache.set(*counted.popitem(), timeout)
+                else:
+                    self.cache.set_many(counted, timeout)
+            except RedisError:
+                logger.warning("The fair-use throttle could not count a request: the cache cannot be reached")
+        return not self._waits
+
+    def wait(self) -> float | None:
+        waits = [wait for wait in self._waits if wait is not None]
+        return max(waits) if waits else None
 
 
-class UserReadRateThrottle(_FairUseThrottle):
-    """Reads (GET, HEAD, OPTIONS): generous, for pages that poll."""
-
-    scope = "user_read"
-
-    def applies(self, request, view) -> bool:
-        return request.method in SAFE_METHODS
+def _parse_rate(rate: str) -> tuple[int, int]:
+    """`600/min` -> (600, 60), as DRF reads a rate."""
+    allowed, period = rate.split("/")
+    return int(allowed), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
 
-class UserWriteRateThrottle(_FairUseThrottle):
-    """Everything else (POST, PUT, PATCH, DELETE)."""
-
-    scope = "user_write"
-
-    def applies(self, request, view) -> bool:
-        return request.method not in SAFE_METHODS
-
-
-class OrderRateThrottle(_FairUseThrottle):
-    """Order requests (placing, modifying, cancelling): writes of views that say `throttle_scope = "orders"`.
-    Each one is sent to Kiwoom, which limits the site's calls per key."""
-
-    scope = "orders"
-
-    def applies(self, request, view) -> bool:
-        return request.method not in SAFE_METHODS and getattr(view, "throttle_scope", None) == self.scope
+def _wait(history: list[float], allowed: int, seconds: int, now: float) -> float | None:
+    """The seconds until a request over this budget would be allowed, as DRF's `SimpleRateThrottle.wait`."""
+    remaining = seconds - (now - history[-1]) if history else seconds
+    available = allowed - len(history) + 1
+    return None if available <= 0 else remaining / available

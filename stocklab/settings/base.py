@@ -234,12 +234,9 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     # And every user's calls (per client IP when anonymous), so that no one client takes the site's capacity:
     # reads generously (pages poll), writes less so, orders (each one sent to Kiwoom) least. Views that set
-    # their own throttles keep these by adding to them.
-    "DEFAULT_THROTTLE_CLASSES": [
-        "stocklab.api.throttling.UserReadRateThrottle",
-        "stocklab.api.throttling.UserWriteRateThrottle",
-        "stocklab.api.throttling.OrderRateThrottle",
-    ],
+    # their own throttles keep these by adding to them. One throttle keeps the three budgets (one cache read
+    # and one write per request, whether it meets one budget or two).
+    "DEFAULT_THROTTLE_CLASSES": ["stocklab.api.throttling.FairUseThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH_RATE", default="20/min"),
         "kiwoom_connect": env.str("THROTTLE_KIWOOM_CONNECT_RATE", default="10/min"),

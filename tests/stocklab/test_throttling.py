@@ -2,6 +2,7 @@
 user; and every user's API calls, reads generously, writes and orders less so (429 `throttled`)."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -10,13 +11,7 @@ from rest_framework.test import force_authenticate
 from rest_framework.views import APIView
 
 from accounts.models import User
-from stocklab.api.throttling import (
-    AuthRateThrottle,
-    KiwoomConnectRateThrottle,
-    OrderRateThrottle,
-    UserReadRateThrottle,
-    UserWriteRateThrottle,
-)
+from stocklab.api.throttling import AuthRateThrottle, FairUseThrottle, KiwoomConnectRateThrottle
 from stocklab.settings import base as base_settings
 from tests.conftest import DEMO_APP_KEY, bearer_client
 from tests.factories import PASSWORD, UserFactory
@@ -145,8 +140,7 @@ def test_showing_the_login_page_is_not_counted(monkeypatch):
 @pytest.fixture
 def low_general_rates(monkeypatch):
     rates = {"user_read": "5/min", "user_write": "2/min", "orders": "1/min"}
-    for throttle in (UserReadRateThrottle, UserWriteRateThrottle, OrderRateThrottle):
-        monkeypatch.setattr(throttle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(FairUseThrottle, "THROTTLE_RATES", rates)
 
 
 def test_a_flood_of_reads_from_one_user_is_cut_off(user_api, low_general_rates):
@@ -193,6 +187,30 @@ def test_order_views_have_the_strictest_budget(rf, user, low_general_rates):
     assert [call("post"), call("post"), call("get")] == [200, 429, 200]
 
 
+def test_an_order_meets_both_its_budgets_in_one_cache_read_and_one_cache_write(rf, user, monkeypatch):
+    class Orders(APIView):
+        throttle_scope = "orders"
+
+        def post(self, request):
+            return Response({})
+
+    used = []
+
+    class RecordingCache:
+        def __getattr__(self, name):
+            used.append(name)
+            return getattr(cache, name)
+
+    monkeypatch.setattr(FairUseThrottle, "cache", RecordingCache())
+    request = rf.post("/orders")
+    force_authenticate(request, user=user)
+
+    assert Orders.as_view()(request).status_code == 200
+    assert used == ["get_many", "set_many"]
+    for scope in ("user_write", "orders"):  # counted in both, as DRF's throttles one by one would
+        assert len(cache.get(f"throttle_{scope}_{user.pk}")) == 1
+
+
 def test_the_default_rates_hold_reads_generous_writes_stricter_and_orders_strictest():
     rates = base_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
@@ -205,16 +223,15 @@ def test_the_default_rates_hold_reads_generous_writes_stricter_and_orders_strict
 
 
 class UnreachableCache:
-    def get(self, *args, **kwargs):
+    def get_many(self, *args, **kwargs):
         raise RedisConnectionError("Connection refused")
 
-    set = get
+    get = set = set_many = get_many
 
 
 def test_while_the_cache_is_unreachable_the_fair_use_limits_let_requests_through(user_api, monkeypatch):
     """They keep one client from taking the site's capacity: not a reason to fail every request."""
-    for throttle in (UserReadRateThrottle, UserWriteRateThrottle, OrderRateThrottle):
-        monkeypatch.setattr(throttle, "cache", UnreachableCache())
+    monkeypatch.setattr(FairUseThrottle, "cache", UnreachableCache())
 
     assert user_api.get("/api/v1/auth/me").status_code == 200
     assert user_api.post("/api/v1/auth/logout", {"refresh": "x"}, format="json").status_code == 400

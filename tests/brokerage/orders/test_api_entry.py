@@ -130,10 +130,10 @@ class TestTheOrdersBudget:
     def test_orders_meet_the_strictest_per_user_budget_and_reads_do_not(
         self, connected_api, kiwoom, monkeypatch
     ):
-        from stocklab.api.throttling import OrderRateThrottle
+        from stocklab.api.throttling import FairUseThrottle
 
         monkeypatch.setattr(
-            OrderRateThrottle, "THROTTLE_RATES", {**OrderRateThrottle.THROTTLE_RATES, "orders": "2/min"}
+            FairUseThrottle, "THROTTLE_RATES", {**FairUseThrottle.THROTTLE_RATES, "orders": "2/min"}
         )
         answers = [market_buy(connected_api, 1).status_code for _ in range(3)]
 
