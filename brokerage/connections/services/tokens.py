@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import SecurityEvent
+from accounts.services import security_event_record
 from brokerage import kiwoom
 from brokerage.connections.coordination import claim_many, credential_lock
 from brokerage.connections.errors import (
@@ -241,7 +243,14 @@ def _token_issue(credential: KiwoomCredential) -> str:
         credential.last_refresh_outcome = _outcome_of(exc)
         credential.save(update_fields=["last_refresh_attempt_at", "last_refresh_outcome", "updated_at"])
         credential_record_error(credential=credential, error=exc)
-        raise translate(exc) from exc
+        error = translate(exc)
+        refused = exc.code in INVALID_KEY_CODES | DEVICE_CODES
+        _token_event_record(
+            credential=credential,
+            outcome=SecurityEvent.Outcome.REFUSED if refused else SecurityEvent.Outcome.FAILURE,
+            details={"code": error.code, "kiwoom_code": exc.code or ""},
+        )
+        raise error from exc
 
     previous_expiry = credential.token_expires_at if credential.access_token else None
     moved = previous_expiry is None or token.expires_at > previous_expiry
@@ -257,7 +266,30 @@ def _token_issue(credential: KiwoomCredential) -> str:
         credential.last_refreshed_at = now
         fields.append("last_refreshed_at")
     credential.save(update_fields=[*fields, "updated_at"])
+    _token_event_record(
+        credential=credential,
+        outcome=SecurityEvent.Outcome.SUCCESS,
+        details={"refresh_outcome": outcome, "expires_at": token.expires_at.isoformat()},
+        renewal=previous_expiry is not None,
+    )
     return outcome
+
+
+def _token_event_record(*, credential: KiwoomCredential, outcome: str, details: dict, renewal=None) -> None:
+    """The audit trail's record of a token issue or renewal (never the token: only what it did)."""
+    if renewal is None:
+        renewal = bool(credential.access_token)
+    security_event_record(
+        action=SecurityEvent.Action.TOKEN_RENEW if renewal else SecurityEvent.Action.TOKEN_ISSUE,
+        user=credential.user,
+        outcome=outcome,
+        details={
+            "mode": credential.mode,
+            "credential_id": credential.pk,
+            "app_key_fingerprint": credential.app_key_fingerprint,
+            **details,
+        },
+    )
 
 
 def _outcome_of(error: kiwoom.KiwoomError) -> str:

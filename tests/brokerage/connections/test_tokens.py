@@ -335,3 +335,29 @@ class TestNextRefresh:
     def test_none_for_a_credential_that_is_not_refreshed(self):
         assert KiwoomCredentialFactory(status="invalid").next_refresh_at is None
         assert KiwoomCredentialFactory(status="blocked").next_refresh_at is None
+
+
+@pytest.mark.django_db
+class TestAuditTrail:
+    def test_a_renewal_and_a_refusal_are_recorded_without_the_token(self, kiwoom):
+        from accounts.models import SecurityEvent
+
+        credential = connect()
+        expire_within(credential, timedelta(minutes=5))
+        old_token = KiwoomCredential.objects.get(pk=credential.pk).access_token
+
+        token_refresh(credential_id=credential.pk)
+        KiwoomCredential.objects.filter(pk=credential.pk).update(
+            app_secret="no-longer-valid", token_expires_at=timezone.now() + timedelta(minutes=5)
+        )
+        token_refresh(credential_id=credential.pk)
+
+        events = SecurityEvent.objects.filter(action=SecurityEvent.Action.TOKEN_RENEW).order_by("pk")
+        assert [(e.user_id, e.outcome) for e in events] == [
+            (credential.user_id, SecurityEvent.Outcome.SUCCESS),
+            (credential.user_id, SecurityEvent.Outcome.REFUSED),
+        ]
+        assert events[1].details["kiwoom_code"] == "8001"
+        new_token = KiwoomCredential.objects.get(pk=credential.pk).access_token
+        stored = repr(list(SecurityEvent.objects.values()))
+        assert old_token not in stored and new_token not in stored and "no-longer-valid" not in stored
