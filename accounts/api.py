@@ -1,15 +1,16 @@
 """Sign-up, JWT tokens, logout and the current user, as viewsets behind the API router."""
 
 from django.utils.cache import add_never_cache_headers
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from stocklab.api.schema import ERROR_RESPONSES, THROTTLED, error
+from stocklab.api.schema import BODY_ERRORS, ERROR_RESPONSES, error
 from stocklab.api.throttling import AuthRateThrottle
 
 from . import services
@@ -25,6 +26,14 @@ from .serializers import (
 )
 from .services import security_event_record
 
+TOKEN_PAIR = inline_serializer(
+    "TokenPair",
+    fields={
+        "access": serializers.CharField(help_text="The access token, for `Authorization: Bearer`."),
+        "refresh": serializers.CharField(help_text="The refresh token, for `token/refresh` and `logout`."),
+    },
+)
+
 
 class AuthViewSet(viewsets.GenericViewSet):
     """Accounts: sign up, log out, and who am I."""
@@ -37,7 +46,15 @@ class AuthViewSet(viewsets.GenericViewSet):
     def get_serializer_class(self):
         return {"signup": SignupSerializer, "logout": LogoutSerializer}.get(self.action, UserSerializer)
 
-    @extend_schema(request=SignupSerializer, responses={201: UserSerializer, **ERROR_RESPONSES, **THROTTLED})
+    @extend_schema(
+        request=SignupSerializer,
+        responses={
+            201: UserSerializer,
+            **ERROR_RESPONSES,
+            **BODY_ERRORS,
+            409: error("`username_taken`: another account has that username (in any case)."),
+        },
+    )
     @action(detail=False, methods=["post"], throttle_classes=[AuthRateThrottle])
     def signup(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -50,6 +67,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         responses={
             204: OpenApiResponse(),
             **ERROR_RESPONSES,
+            **BODY_ERRORS,
             403: error("`refresh_token_not_yours`: the refresh token is another user's; nothing is revoked."),
         },
     )
@@ -110,8 +128,9 @@ class TokenViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=TokenObtainPairSerializer,
         responses={
-            200: TokenObtainPairSerializer,
+            200: TOKEN_PAIR,
             **ERROR_RESPONSES,
+            **BODY_ERRORS,
             401: error(
                 "`authentication_failed` (a wrong username or password); for an account with two-step "
                 "verification on, `otp_required` (send `otp`) or `otp_invalid` (a wrong or used code, "
@@ -135,13 +154,20 @@ class TokenViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=TokenRefreshSerializer,
-        responses={200: TokenRefreshSerializer, **ERROR_RESPONSES, **THROTTLED},
+        responses={200: TokenRefreshSerializer, **ERROR_RESPONSES, **BODY_ERRORS},
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request):
         return Response(self._validated(request).validated_data)
 
-    @extend_schema(request=TokenVerifySerializer, responses={200: OpenApiResponse(), **ERROR_RESPONSES})
+    @extend_schema(
+        request=TokenVerifySerializer,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="An empty object: the token is good."),
+            **ERROR_RESPONSES,
+            **BODY_ERRORS,
+        },
+    )
     @action(detail=False, methods=["post"])
     def verify(self, request):
         return Response(self._validated(request).validated_data)

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -13,10 +14,31 @@ from .errors import OtpInvalid
 User = get_user_model()
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: a number or a boolean is refused rather than read as its text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class SignupSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @ . + - _ only (409 `username_taken` when taken, in any case)."),
+    )
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
+    password = StrictCharField(
+        write_only=True,
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        help_text=_(
+            "8 to 128 characters; also refused (`invalid_input`) when all digits, too common, or too like "
+            "the username or e-mail."
+        ),
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -27,7 +49,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 def _require_current_user(token) -> None:

@@ -13,7 +13,7 @@ from brokerage.connections.models import Mode
 from brokerage.connections.selectors import credential_find
 from brokerage.connections.serializers import CredentialInputSerializer, CredentialStatusSerializer
 from brokerage.connections.services import credential_connect, credential_disconnect
-from stocklab.api.schema import ERROR_RESPONSES, error
+from stocklab.api.schema import BODY_ERRORS, ERROR_RESPONSES, error
 from stocklab.api.throttling import KiwoomConnectRateThrottle
 from stocklab.errors import InvalidInput
 
@@ -23,7 +23,10 @@ KIWOOM_ERRORS = {
         "`kiwoom_not_connected`: connect Kiwoom keys first; `credential_unreadable`: the stored keys can no "
         "longer be decrypted, reconnect them."
     ),
-    429: error("`kiwoom_rate_limited`; see `Retry-After`."),
+    429: error(
+        "`throttled` (too many requests from you) or `kiwoom_rate_limited` (Kiwoom's own limit); see "
+        "`Retry-After`."
+    ),
     502: error("`kiwoom_token_rejected` or `kiwoom_bad_request`."),
     503: error("`kiwoom_unavailable`: Kiwoom could not be reached."),
 }
@@ -76,9 +79,10 @@ class CredentialViewSet(viewsets.GenericViewSet):
         responses={
             201: CredentialStatusSerializer,
             **KIWOOM_ERRORS,
+            **BODY_ERRORS,
             400: error("`invalid_input`, or `kiwoom_invalid_credentials` with Kiwoom's message."),
             403: error("`real_trading_disabled` or `kiwoom_ip_not_allowed`."),
-            429: error("`throttled`: too many connects from you; see `Retry-After`."),
+            429: error("`throttled`: too many requests or connects from you; see `Retry-After`."),
         },
         summary="Connect Kiwoom keys (checked by issuing a token first)",
     )

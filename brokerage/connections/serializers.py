@@ -12,10 +12,25 @@ from brokerage.connections.models import KiwoomCredential, Mode, RefreshOutcome,
 from brokerage.kiwoom.parsing import KST
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: a number or a boolean is refused rather than read as its text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CredentialInputSerializer(serializers.Serializer):
-    app_key = serializers.CharField(max_length=256, trim_whitespace=True)
-    app_secret = serializers.CharField(max_length=256, trim_whitespace=True, style={"input_type": "password"})
+    app_key = StrictCharField(max_length=256, trim_whitespace=True)
+    app_secret = StrictCharField(max_length=256, trim_whitespace=True, style={"input_type": "password"})
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.MOCK)
+
+    def to_internal_value(self, data):
+        # A form's blank `mode` is refused as in JSON, not read as "left out" (and so mock).
+        if hasattr(data, "get") and data.get("mode") == "":
+            raise serializers.ValidationError({"mode": [_("Choose mock or real, or leave it out.")]})
+        return super().to_internal_value(data)
 
 
 class CredentialErrorSerializer(serializers.Serializer):

@@ -8,10 +8,12 @@ the entry of a request that stopped unanswered, the error's own status for a fai
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -38,7 +40,7 @@ from brokerage.orders.services import (
     order_sync_quietly,
 )
 from stocklab.api.errors import error_response
-from stocklab.api.schema import ERROR_RESPONSES, error
+from stocklab.api.schema import BODY_ERRORS, ERROR_RESPONSES, error
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -57,6 +59,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 ORDER_ENTRY_ERRORS = {
     **KIWOOM_ERRORS,
+    **BODY_ERRORS,
     400: error(
         "`invalid_input` (per-field `errors`), `malformed_request`, `idempotency_key_invalid`, or "
         "`kiwoom_unknown_symbol`."
@@ -168,8 +171,33 @@ class OrderEntryViewSet(viewsets.GenericViewSet):
 
 
 class OrderPagination(PageNumberPagination):
+    """Pages of the ledger: `page` from 1 (404 past the last), `page_size` 1 to 200 (400 otherwise)."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            message = _("A page size is a whole number from 1 to %(max)s.") % {"max": self.max_page_size}
+            raise ValidationError({self.page_size_query_param: [message]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.page_query_param: {"minimum": 1},
+            self.page_size_query_param: {
+                "minimum": 1,
+                "maximum": self.max_page_size,
+                "default": self.page_size,
+            },
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -194,7 +222,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         parameters=[OrderFilterSerializer],
-        responses={200: OrderSerializer(many=True), **ERROR_RESPONSES},
+        responses={
+            200: OrderSerializer(many=True),
+            **ERROR_RESPONSES,
+            404: error("`not_found`: no such page (past the last one, or not a page number)."),
+        },
         summary="The order ledger, newest first (paginated)",
         description="Open orders are first brought up to date with Kiwoom (ka10075, ka10076), and unresolved "
         "ones reconciled; when Kiwoom cannot answer, the ledger is shown as it stands.",
@@ -254,7 +286,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=None,
-        responses={200: OrderSerializer, 404: error("`not_found`: no such order of yours."), **KIWOOM_ERRORS},
+        responses={200: OrderSerializer, **KIWOOM_ERRORS, 404: error("`not_found`: no such order of yours.")},
         summary="Reconcile now: match unresolved attempts at Kiwoom (kt00007, ka10075, ka10076) and sync",
     )
     @action(detail=True, methods=["post"])

@@ -22,6 +22,15 @@ class OrderFilterSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text=_("First day (Korea time), YYYY-MM-DD."))
     date_to = serializers.DateField(required=False, help_text=_("Last day (Korea time), YYYY-MM-DD."))
 
+    def to_internal_value(self, data):
+        # An empty value (`?status=`) is refused like any other invalid one, never silently ignored.
+        empty = [name for name in self.fields if name in data and data.get(name) == ""]
+        if empty:
+            raise serializers.ValidationError(
+                {name: [_("Leave the filter out, or give it a value.")] for name in empty}
+            )
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         if "date_from" in attrs and "date_to" in attrs and attrs["date_from"] > attrs["date_to"]:
             raise serializers.ValidationError({"date_to": _("The last day comes before the first day.")})

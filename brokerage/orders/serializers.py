@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from brokerage import kiwoom
@@ -33,8 +35,17 @@ class WholeNumberField(serializers.IntegerField):
 TRADE_TYPE_CHOICES = [(t.value, t.label) for t in kiwoom.TradeType]
 
 
+class StrictRegexField(serializers.RegexField):
+    """A string matching the pattern; a number is refused rather than read as its digits."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OrderInputSerializer(serializers.Serializer):
-    stock_code = serializers.RegexField(
+    stock_code = StrictRegexField(
         r"^[0-9]{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
     )
     quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY)
@@ -72,6 +83,66 @@ class OrderInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"price": _("This order type takes no price; leave it out.")})
         attrs["price"] = price
         return attrs
+
+
+_PRICED_TYPES = [t.value for t in kiwoom.TradeType if t.requires_price and t != kiwoom.TradeType.STOP_LIMIT]
+_UNPRICED_TYPES = [t.value for t in kiwoom.TradeType if not t.requires_price]
+_MID_PRICE_TYPES = {
+    kiwoom.TradeType.MID_PRICE,
+    kiwoom.TradeType.MID_PRICE_IOC,
+    kiwoom.TradeType.MID_PRICE_FOK,
+}
+
+
+def _site_limits(schema: dict) -> dict:
+    """The request's limits as the site enforces them for a user without limits of their own: at most
+    ORDER_MAX_QUANTITY shares, and no price over ORDER_MAX_VALUE (a single share's worth)."""
+    properties = schema.get("properties", {})
+    if "quantity" in properties:
+        properties["quantity"]["maximum"] = settings.ORDER_MAX_QUANTITY
+    if "price" in properties:
+        properties["price"]["maximum"] = min(MAX_PRICE, settings.ORDER_MAX_VALUE)
+    return schema
+
+
+class OrderInputSchema(OpenApiSerializerExtension):
+    """An order as the server takes it: a price exactly for the types that take one, and on mock only KRX and
+    the types mock trades (never stop-limit, which needs a stop price StockLab does not take)."""
+
+    target_class = OrderInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = _site_limits(auto_schema._map_basic_serializer(self.target, direction))
+        if direction != "request":
+            return schema
+
+        # Each branch's enums sit inside an allOf: the enum post-processing hook would otherwise fold them
+        # into one shared component per property name, and each branch's own values would be lost.
+        def only(*values):
+            return {"allOf": [{"enum": list(values)}]}
+
+        mock = {"mode": only(Mode.MOCK.value), "exchange": only("KRX")}
+        real = {"mode": only(Mode.REAL.value), "confirm": only(True)}
+        priced = {"trade_type": only(*_PRICED_TYPES), "price": {"type": "integer"}}
+        on_mock = [t for t in _UNPRICED_TYPES if t not in _MID_PRICE_TYPES]
+        unpriced = {"price": {"not": {"type": "integer"}}}  # absent, or null
+        schema["oneOf"] = [
+            {"properties": {**mock, **priced}, "required": ["trade_type", "price"]},
+            {"properties": {**mock, **unpriced, "trade_type": only(*on_mock)}},
+            {"properties": {**real, **priced}, "required": ["mode", "confirm", "trade_type", "price"]},
+            {
+                "properties": {**real, **unpriced, "trade_type": only(*_UNPRICED_TYPES)},
+                "required": ["mode", "confirm"],
+            },
+        ]
+        schema["description"] = (
+            "A price exactly for the trade types that take one (0, 5, 10, 20, 62); none (or null) for the "
+            "others, market (3) when omitted. Mock trading takes exchange KRX only and no mid-price types "
+            "(29, 30, 31); stop-limit (28) is refused. A real-money order needs `confirm: true`. The limits "
+            "are the site's (ORDER_MAX_QUANTITY shares; a price up to ORDER_MAX_VALUE); an operator may set "
+            "a user's own, and an order worth more than the value limit is refused (422)."
+        )
+        return schema
 
 
 class OrderModifyInputSerializer(serializers.Serializer):
@@ -179,3 +250,16 @@ class OrderFillSerializer(serializers.Serializer):
 class AccountFillsSerializer(serializers.Serializer):
     fills = OrderFillSerializer(many=True)
     fetched_at = serializers.DateTimeField()
+
+
+class OrderChangeInputSchema(OpenApiSerializerExtension):
+    """A modification's or cancellation's limits, as the site enforces them."""
+
+    target_class = OrderModifyInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        return _site_limits(auto_schema._map_basic_serializer(self.target, direction))
+
+
+class OrderCancelInputSchema(OrderChangeInputSchema):
+    target_class = OrderCancelInputSerializer

@@ -23,14 +23,23 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
+THROTTLED = {429: error("`throttled`: too many requests from you; see `Retry-After`.")}
+# Every operation can be refused these: bad input, no (valid) identity, the per-user throttles.
 ERROR_RESPONSES = {
     400: error("`invalid_input` (with per-field `errors`) or `malformed_request`."),
     401: error(
         "`not_authenticated`, `token_not_valid`, or `authentication_failed` (a wrong password, or a token "
         "whose user is gone or has changed the password since); carries `WWW-Authenticate: Bearer`."
     ),
+    **THROTTLED,
 }
-THROTTLED = {429: error("`throttled`: too many attempts from you; see `Retry-After`.")}
+# And those that take a body, a body of another media type.
+BODY_ERRORS = {
+    415: error(
+        "`unsupported_media_type`: send `application/json`, `application/x-www-form-urlencoded` or "
+        "`multipart/form-data`."
+    ),
+}
 
 
 def paths_without_trailing_slash(result, generator, request, public):
