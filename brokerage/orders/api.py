@@ -17,9 +17,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from accounts.models import SecurityEvent
+from accounts.services import security_event_record
 from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
 from brokerage.orders.filters import OrderFilterSerializer
-from brokerage.orders.models import UNSETTLED_STATUSES, Order
+from brokerage.orders.models import UNSETTLED_STATUSES, Order, OrderStatus
 from brokerage.orders.selectors import order_list
 from brokerage.orders.serializers import (
     AccountFillsSerializer,
@@ -41,6 +43,7 @@ from brokerage.orders.services import (
 )
 from stocklab.api.errors import error_response
 from stocklab.api.schema import BODY_ERRORS, ERROR_RESPONSES, error
+from stocklab.errors import ApplicationError, ErrorKind
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -133,6 +136,57 @@ def _answer(outcome: OrderOutcome) -> Response:
 # One serializer represents every order, as for balances (`_represent_balance`).
 _render_order = OrderSerializer().to_representation
 
+_EVENTS = {
+    "buy": SecurityEvent.Action.ORDER_PLACE,
+    "sell": SecurityEvent.Action.ORDER_PLACE,
+    "modify": SecurityEvent.Action.ORDER_MODIFY,
+    "cancel": SecurityEvent.Action.ORDER_CANCEL,
+}
+# Refusals: nothing was sent (or Kiwoom said no); the rest failed on the way, and may have reached Kiwoom.
+_REFUSALS = {
+    ErrorKind.INVALID,
+    ErrorKind.FORBIDDEN,
+    ErrorKind.NOT_FOUND,
+    ErrorKind.CONFLICT,
+    ErrorKind.REFUSED,
+}
+
+
+def _order_request(request, action: str, service, **arguments) -> Response:
+    """Run one order write and answer it; the request and its outcome go to the audit trail either way."""
+    try:
+        outcome = service(**arguments)
+    except ApplicationError as error:
+        _order_event_record(request, action, order=None, error=error, replayed=False)
+        raise
+    _order_event_record(request, action, order=outcome.order, error=outcome.error, replayed=outcome.replayed)
+    return _answer(outcome)
+
+
+def _order_event_record(request, action: str, *, order: Order | None, error, replayed: bool) -> None:
+    if error is None:
+        result = SecurityEvent.Outcome.SUCCESS
+    elif error.kind in _REFUSALS:
+        result = SecurityEvent.Outcome.REFUSED
+    elif order is not None and order.status == OrderStatus.UNRESOLVED:
+        result = SecurityEvent.Outcome.UNKNOWN
+    else:
+        result = SecurityEvent.Outcome.FAILURE
+    details = {"action": action, "replayed": replayed, "code": error.code if error is not None else ""}
+    if order is not None:
+        details |= {
+            "order_id": order.pk,
+            "parent_order_id": order.parent_id,
+            "stock_code": order.stock_code,
+            "side": order.side,
+            "quantity": order.quantity,
+            "price": order.price,
+            "trade_type": order.trade_type,
+            "status": order.status,
+            "kiwoom_order_number": order.kiwoom_order_number,
+        }
+    security_event_record(action=_EVENTS[action], request=request, outcome=result, details=details)
+
 
 class OrderEntryViewSet(viewsets.GenericViewSet):
     """Buy and sell; the answer is the order's ledger entry."""
@@ -145,7 +199,9 @@ class OrderEntryViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         claim = _claim(request, action=side, params=data)
-        return _answer(order_place(user=request.user, side=side, idempotency=claim, **data))
+        return _order_request(
+            request, side, order_place, user=request.user, side=side, idempotency=claim, **data
+        )
 
     @extend_schema(
         request=OrderInputSerializer,
@@ -282,7 +338,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         claim = _claim(request, action=action, params={"order_id": order.pk, **data})
-        return _answer(service(order=order, idempotency=claim, **data))
+        return _order_request(request, action, service, order=order, idempotency=claim, **data)
 
     @extend_schema(
         request=None,

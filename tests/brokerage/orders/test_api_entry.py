@@ -140,3 +140,25 @@ class TestTheOrdersBudget:
         assert answers == [201, 201, 429]
         assert calls(kiwoom, "kt10000") == 2  # the refused one never reached Kiwoom
         assert connected_api.get("/api/v1/kiwoom/orders").status_code == 200
+
+
+class TestTheAuditTrail:
+    def test_each_order_request_and_its_outcome_is_recorded_from_the_callers_address(
+        self, connected_api, user, kiwoom
+    ):
+        from accounts.models import SecurityEvent
+
+        placed = market_buy(connected_api, 1)
+        refused = post(
+            connected_api, BUY, {"stock_code": SAMSUNG, "quantity": "1", "trade_type": "0", "price": "70001"}
+        )
+
+        events = list(SecurityEvent.objects.filter(action=SecurityEvent.Action.ORDER_PLACE).order_by("pk"))
+        assert [(e.user_id, e.outcome) for e in events] == [
+            (user.pk, SecurityEvent.Outcome.SUCCESS),
+            (user.pk, SecurityEvent.Outcome.REFUSED),
+        ]
+        assert events[0].details["order_id"] == placed.json()["id"]
+        assert events[0].details["kiwoom_order_number"] == placed.json()["order_number"]
+        assert events[1].details["code"] == refused.json()["code"] == "order_price_off_tick"
+        assert all(event.ip_address == "127.0.0.1" and event.request_id for event in events)
