@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -170,7 +171,14 @@ def _verify(device: TOTPDevice, token: str) -> bool:
         if not allowed:
             locked_until = (why or {}).get("locked_until")
             seconds = (locked_until - timezone.now()).total_seconds() if locked_until else 1
-            raise OtpThrottled(retry_after=max(1, math.ceil(seconds)))
+            wait = max(1, math.ceil(seconds))
+            # Each wrong code doubles the wait before the next one is checked: say how long this one is.
+            detail = ngettext(
+                "After a wrong code, the next is checked in %(seconds)d second. Wait, then try again.",
+                "After a wrong code, the next is checked in %(seconds)d seconds. Wait, then try again.",
+                wait,
+            ) % {"seconds": wait}
+            raise OtpThrottled(detail, retry_after=wait)
         return device.verify_token(token.strip().replace(" ", ""))
 
 

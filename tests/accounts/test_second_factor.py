@@ -294,7 +294,9 @@ class TestApiToken:
 
         assert response.status_code == 429
         assert response.json()["code"] == "otp_throttled"
-        assert int(response["Retry-After"]) >= 1
+        wait = int(response["Retry-After"])
+        assert wait >= 1
+        assert f"{wait}" in response.json()["detail"]  # the person is told how long, not only a script
 
     def test_the_schema_documents_the_otp_field_and_codes(self, api):
         schema = api.get("/api/schema/?format=json").json()
