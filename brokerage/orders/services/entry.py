@@ -37,9 +37,10 @@ Reconciliation settles the first; then the order can be changed again.
 
 Cost. Every round trip to PostgreSQL or Redis adds to an order's latency. An order takes four SQL statements:
 the user (for the JWT), the credential with the trading profile and the key, the entry (written as sent), and
-the outcome; and four Redis round trips: the fair-use budgets read and counted (`stocklab.api.throttling`),
-the rate limiter's slot, and the account cache's new generation. The quote comes from the process's memory
-(`market.services`) but once every few seconds.
+the outcome (the API then appends the request to the audit trail: a fifth); and four Redis round trips: the
+fair-use budgets read and counted (`stocklab.api.throttling`), the rate limiter's slot, and the account
+cache's new generation. The quote comes from the process's memory (`market.services`) but once every few
+seconds.
 """
 
 from __future__ import annotations

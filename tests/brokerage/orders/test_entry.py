@@ -297,20 +297,18 @@ class TestAnAbandonedAttempt:
 class TestCost:
     """The ledger's own work for one order, outside any test transaction, as in production."""
 
-    def test_a_market_buy_takes_four_sql_statements(self, connected_api, user, kiwoom):
+    def test_a_market_buy_takes_four_sql_statements_and_its_audit_event(self, connected_api, user, kiwoom):
         market_buy(connected_api, 1)  # the quote is now cached
 
         with CaptureQueriesContext(connection) as queries:
             response = market_buy(connected_api, 1, key="cost-of-one-order")
 
         assert response.status_code == 201
-        # The user (JWT); the credential with its limits and the key; the entry, written as sent; the outcome.
-        assert [query["sql"].split()[0] for query in queries.captured_queries] == [
-            "SELECT",
-            "SELECT",
-            "INSERT",
-            "UPDATE",
-        ]
+        # The user (JWT); the credential with its limits and the key; the entry, written as sent; the outcome;
+        # then, once the outcome is committed, the request's line in the audit trail.
+        statements = [query["sql"] for query in queries.captured_queries]
+        assert [sql.split()[0] for sql in statements] == ["SELECT", "SELECT", "INSERT", "UPDATE", "INSERT"]
+        assert "accounts_securityevent" in statements[-1]
 
 
 class TestAChangeRacingAnother:
