@@ -148,7 +148,10 @@ class TokenViewSet(viewsets.GenericViewSet):
             action=SecurityEvent.Action.SIGN_IN,
             user=serializer.user,
             request=request,
-            details={"channel": "api", "second_factor": bool(request.data.get("otp"))},
+            details={
+                "channel": "api",
+                "second_factor": services.totp_device_confirmed(user=serializer.user) is not None,
+            },
         )
         return Response(serializer.validated_data)
 

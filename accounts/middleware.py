@@ -17,7 +17,8 @@ class LoginRateLimitMiddleware:
     While Redis (where both count) cannot be reached, these pages and the sign-up page answer with a page
     saying so (503, Retry-After) instead of a server error (`AuthRateThrottle`, `accounts.lockout`)."""
 
-    throttled_views = {"login", "admin:login", "password_reset"}
+    # Every door that checks a password or a second-step code: the site's, the admin's, the browsable API's.
+    throttled_views = {"login", "admin:login", "rest_framework:login", "login-otp", "password_reset"}
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -29,7 +29,7 @@ from stocklab.api.throttling import AuthRateThrottle
 from stocklab.errors import InvalidInput
 
 from . import services
-from .errors import OtpAlreadyEnabled, OtpInvalid, OtpThrottled, UsernameTaken
+from .errors import OtpAlreadyEnabled, OtpInvalid, OtpNotEnabled, OtpThrottled, UsernameTaken
 from .forms import LoginForm, OtpForm, SignupForm
 from .models import SecurityEvent
 
@@ -166,6 +166,11 @@ class LoginOtpView(FormView):
             response = self.form_invalid(form)
             response["Retry-After"] = str(exc.retry_after)
             return response
+        except OtpNotEnabled:
+            # The device was removed between the password and the code: log in again, without a code step.
+            request.session.pop(PENDING_LOGIN_SESSION_KEY, None)
+            messages.info(request, _("Two-step verification is off for this account now. Log in again."))
+            return redirect("login")
         if self.pending is not None:
             del request.session[PENDING_LOGIN_SESSION_KEY]
             self.user.otp_device = device  # django-otp marks the session verified when login() sees it
@@ -251,6 +256,10 @@ class SecurityView(LoginRequiredMixin, View):
         except (OtpInvalid, OtpThrottled) as exc:
             form.add_error("code", exc.detail)
             return self.get(request, form=form, status=400)
+        except (OtpAlreadyEnabled, OtpNotEnabled) as exc:
+            # A second submit (another tab, a double click) of what the first did: show where it stands.
+            messages.info(request, exc.detail)
+            return redirect("security")
         if enabling:
             messages.success(request, _("Two-step verification is on. Logging in now asks for a code."))
             next_url = _safe_next(request, request.POST.get("next"), "")

@@ -8,6 +8,8 @@ the entry of a request that stopped unanswered, the error's own status for a fai
 
 from __future__ import annotations
 
+import logging
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -136,6 +138,8 @@ def _answer(outcome: OrderOutcome) -> Response:
 # One serializer represents every order, as for balances (`_represent_balance`).
 _render_order = OrderSerializer().to_representation
 
+logger = logging.getLogger(__name__)
+
 _EVENTS = {
     "buy": SecurityEvent.Action.ORDER_PLACE,
     "sell": SecurityEvent.Action.ORDER_PLACE,
@@ -185,7 +189,11 @@ def _order_event_record(request, action: str, *, order: Order | None, error, rep
             "status": order.status,
             "kiwoom_order_number": order.kiwoom_order_number,
         }
-    security_event_record(action=_EVENTS[action], request=request, outcome=result, details=details)
+    try:
+        security_event_record(action=_EVENTS[action], request=request, outcome=result, details=details)
+    except Exception:
+        # The order's own outcome is committed and must be answered: a lost audit line is logged, not a 500.
+        logger.exception("The audit trail could not record an order request (%s)", details)
 
 
 class OrderEntryViewSet(viewsets.GenericViewSet):

@@ -190,6 +190,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60
 OTP_TOTP_ISSUER = "StockLab"
 ADMIN_REQUIRES_SECOND_FACTOR = True
 OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
+# django-otp's own admin pages would show each device's secret key and QR code to operators.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- E-mail -----------------------------------------------------------------------------------------------
 # Password-reset links. Development and tests print messages on the console; production.py sends them over

@@ -86,6 +86,28 @@ class TestSecurityPage:
         assert not TOTPDevice.objects.filter(user=user).exists()
         assert SecurityEvent.objects.filter(user=user, action=SecurityEvent.Action.OTP_DISABLE).count() == 2
 
+    def test_a_second_submit_of_either_says_where_it_stands(self, signed_in, user, device):
+        enable_again = signed_in.post(reverse("security"), {"intent": "enable", "code": code_for(device)})
+        TOTPDevice.objects.filter(user=user).delete()
+        disable_again = signed_in.post(reverse("security"), {"intent": "disable", "code": "123456"})
+
+        assert (enable_again.status_code, enable_again["Location"]) == (302, reverse("security"))
+        assert (disable_again.status_code, disable_again["Location"]) == (302, reverse("security"))
+
+    def test_the_admin_never_shows_a_device_s_secret(self, user, device):
+        operator = UserFactory(is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(operator)
+
+        pages = [
+            client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/"),
+            client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/"),
+        ]
+
+        assert pages[0].status_code == 200
+        for page in pages:
+            assert device.key not in page.content.decode()
+
     def test_the_pages_need_a_signed_in_user(self):
         assert Client().get(reverse("security")).status_code == 302
         assert Client().get(reverse("security-totp-qr")).status_code == 302
@@ -134,6 +156,15 @@ class TestWebLogin:
         assert first.post(reverse("login-otp"), {"code": code}).status_code == 302
         with time_machine.travel(timezone.now() + timezone.timedelta(seconds=2)):
             assert second.post(reverse("login-otp"), {"code": code}).status_code == 200
+
+    def test_a_device_removed_between_the_two_steps_sends_back_to_login(self, user, device):
+        client = Client()
+        web_login(client, user.username)
+        TOTPDevice.objects.filter(user=user).delete()
+
+        response = client.post(reverse("login-otp"), {"code": "123456"})
+
+        assert (response.status_code, response["Location"]) == (302, reverse("login"))
 
     def test_the_code_step_without_a_password_first_goes_back_to_login(self):
         assert Client().post(reverse("login-otp"), {"code": "123456"}).url == reverse("login")

@@ -103,7 +103,7 @@ def test_the_sign_up_page_counts_against_the_same_limit(monkeypatch):
     assert not User.objects.filter(username="jisoo").exists()
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/", "/api-auth/login/"])
 def test_the_login_pages_count_against_the_same_limit_per_client_ip(path, monkeypatch):
     """Guessing one password for many usernames from one address: the lockout (per username) never trips."""
     monkeypatch.setattr(AuthRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})

@@ -162,3 +162,18 @@ class TestTheAuditTrail:
         assert events[0].details["kiwoom_order_number"] == placed.json()["order_number"]
         assert events[1].details["code"] == refused.json()["code"] == "order_price_off_tick"
         assert all(event.ip_address == "127.0.0.1" and event.request_id for event in events)
+
+    def test_an_order_kiwoom_took_is_answered_even_when_its_audit_line_cannot_be_written(
+        self, connected_api, kiwoom, monkeypatch
+    ):
+        from brokerage.orders import api
+
+        def broken(**kwargs):
+            raise RuntimeError("the audit table is unreachable")
+
+        monkeypatch.setattr(api, "security_event_record", broken)
+
+        response = market_buy(connected_api, 1)
+
+        assert response.status_code == 201  # not a 500 inviting a retry of an order already placed
+        assert calls(kiwoom, "kt10000") == 1
