@@ -35,7 +35,7 @@ class SecurityEvent(models.Model):
     """One security-relevant event, written once by `services.security_event_record` and never changed."""
 
     class Action(models.TextChoices):
-        # Accounts (recorded now).
+        # Accounts.
         SIGN_IN = "account.sign_in", _("Sign-in")
         SIGN_OUT = "account.sign_out", _("Sign-out")
         PASSWORD_CHANGE = "account.password_change", _("Password change")
@@ -44,7 +44,7 @@ class SecurityEvent(models.Model):
         OTP_ENABLE = "account.otp_enable", _("Two-step verification turned on")
         OTP_DISABLE = "account.otp_disable", _("Two-step verification turned off")
         OTP_VERIFY = "account.otp_verify", _("Verification code")
-        # Brokerage (reserved: recorded by its domains through the same service).
+        # Brokerage, recorded by its domains through the same service.
         CREDENTIAL_CONNECT = "kiwoom.credential_connect", _("Kiwoom keys connected")
         CREDENTIAL_REPLACE = "kiwoom.credential_replace", _("Kiwoom keys replaced")
         CREDENTIAL_DISCONNECT = "kiwoom.credential_disconnect", _("Kiwoom keys disconnected")
@@ -61,7 +61,7 @@ class SecurityEvent(models.Model):
         SUCCESS = "success", _("Succeeded")
         FAILURE = "failure", _("Failed")
         REFUSED = "refused", _("Refused")  # by a rule (a guardrail, a lockout, Kiwoom's rejection)
-        UNKNOWN = "unknown", _("Unknown")  # e.g. an order whose answer never came; a later event tells
+        UNKNOWN = "unknown", _("Unknown")  # an order whose answer never came: its `order.outcome` event tells
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

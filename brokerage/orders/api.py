@@ -172,11 +172,13 @@ def _order_event_record(request, action: str, *, order: Order | None, error, rep
         result = SecurityEvent.Outcome.SUCCESS
     elif error.kind in _REFUSALS:
         result = SecurityEvent.Outcome.REFUSED
-    elif order is not None and order.status == OrderStatus.UNRESOLVED:
+    elif OrderStatus.UNRESOLVED in (getattr(order, "status", None), error.extra.get("order_status")):
         result = SecurityEvent.Outcome.UNKNOWN
     else:
         result = SecurityEvent.Outcome.FAILURE
     details = {"action": action, "replayed": replayed, "code": error.code if error is not None else ""}
+    if error is not None and "order_id" in error.extra:  # a failure after the entry was written names it
+        details |= {"order_id": error.extra["order_id"], "status": error.extra.get("order_status", "")}
     if order is not None:
         details |= {
             "order_id": order.pk,

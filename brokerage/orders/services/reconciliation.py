@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import F
 
-from accounts.models import User
+from accounts.models import SecurityEvent, User
+from accounts.services import security_event_record
 from brokerage import kiwoom
 from brokerage.connections.models import KiwoomCredential
 from brokerage.orders.models import LedgerNote, Order, OrderKind, OrderStatus
@@ -49,6 +50,7 @@ def unresolved_reconcile(
         if match is not None:
             claimed.add(match.number)
             _order_found(order, match)
+            _outcome_record(order, status=OrderStatus.ACCEPTED, kiwoom_order_number=match.number)
         elif (
             book.details is not None
             and _settled(order, now)
@@ -59,6 +61,25 @@ def unresolved_reconcile(
                 status=OrderStatus.NOT_PLACED,
                 note=LedgerNote.NOT_FOUND,
             )
+            _outcome_record(order, status=OrderStatus.NOT_PLACED, kiwoom_order_number="")
+
+
+def _outcome_record(order: Order, *, status: str, kiwoom_order_number: str) -> None:
+    """The audit trail learns what became of an attempt whose answer was lost (its request said `unknown`)."""
+    security_event_record(
+        action=SecurityEvent.Action.ORDER_OUTCOME,
+        user=order.user,
+        outcome=SecurityEvent.Outcome.SUCCESS
+        if status == OrderStatus.ACCEPTED
+        else SecurityEvent.Outcome.FAILURE,
+        details={
+            "order_id": order.pk,
+            "parent_order_id": order.parent_id,
+            "status": status,
+            "kiwoom_order_number": kiwoom_order_number,
+            "note": "reconciled",
+        },
+    )
 
 
 def _matches(order: Order, candidate: PlacedOrder) -> bool:

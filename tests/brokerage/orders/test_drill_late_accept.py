@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from accounts.models import SecurityEvent
 from brokerage.orders.models import Order, OrderStatus
 from tests.brokerage.orders.helpers import (
     ORDER_TRS,
@@ -74,6 +75,15 @@ class TestPlacement:
         assert (found["status"], found["remaining_quantity"]) == ("accepted", 3)
         assert Order.objects.get(pk=order_id).kiwoom_order_number == at_kiwoom["ord_no"]
         assert order_requests(impatient) == {"kt10000": 1}
+        # The audit trail: the request's outcome unknown, then what reconciliation learned of it.
+        placing, learned = SecurityEvent.objects.filter(
+            action__in=[SecurityEvent.Action.ORDER_PLACE, SecurityEvent.Action.ORDER_OUTCOME]
+        ).order_by("pk")
+        assert (placing.outcome, placing.details["order_id"]) == (SecurityEvent.Outcome.UNKNOWN, order_id)
+        assert (learned.outcome, learned.details["kiwoom_order_number"]) == (
+            SecurityEvent.Outcome.SUCCESS,
+            at_kiwoom["ord_no"],
+        )
 
     def test_a_market_order_never_answered_is_found_filled_by_the_ledgers_sync(
         self, connected_api, user, impatient
