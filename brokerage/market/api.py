@@ -10,8 +10,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
-from brokerage.market.selectors import stock_quote_get, tick_grid
+from brokerage.market.selectors import tick_grid
 from brokerage.market.serializers import StockQuoteSerializer, TickGridSerializer
+from brokerage.market.services import stock_quote_get
 from stocklab.api.schema import ERROR_RESPONSES, error
 
 

@@ -8,8 +8,10 @@ from dataclasses import asdict
 
 from django.core.cache import cache
 
+from accounts.models import User
 from brokerage import kiwoom
-from brokerage.connections.models import KiwoomCredential
+from brokerage.connections.models import KiwoomCredential, Mode
+from brokerage.connections.selectors import credential_get_connected
 from brokerage.connections.services import kiwoom_call
 
 # A quote (ka10001) is reused this long, by every user of the same mode: it is the same for all of them.
@@ -53,3 +55,8 @@ def stock_info_forget() -> None:
     """Forget the quotes this process has seen (the shared cache is the caller's to clear)."""
     with _seen_guard:
         _seen.clear()
+
+
+def stock_quote_get(*, user: User, stock_code: str, mode: str = Mode.MOCK) -> kiwoom.StockInfo:
+    """ka10001 for one stock with the user's keys (`kiwoom_not_connected` without), shared between users."""
+    return stock_info_get(credential=credential_get_connected(user=user, mode=mode), stock_code=stock_code)
