@@ -4,17 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import views as account_views
 from stocklab.api.views import ApiRootView, FaviconView
-
-# The browsable API's log-in link, through the site's own two-step login (DRF's would skip the second factor).
-api_auth_urls = (
-    [
-        path("login/", account_views.LoginView.as_view(), name="login"),
-        path("logout/", account_views.LogoutView.as_view(), name="logout"),
-    ],
-    "rest_framework",
-)
 
 urlpatterns = [
     path("favicon.ico", FaviconView.as_view()),
@@ -24,7 +14,7 @@ urlpatterns = [
     path("api/v1/", include("brokerage.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api-auth/", include(api_auth_urls)),
+    path("api-auth/", include("accounts.api_auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # The website: server-rendered pages that call the API above with the session.

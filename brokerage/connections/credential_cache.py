@@ -21,14 +21,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 
 from brokerage.connections.coordination import version_bump
-
-if TYPE_CHECKING:
-    from brokerage.connections.models import KiwoomCredential
 
 # Rows kept per process; the least recently used goes first (a row is about 1 kB).
 MAX_KEPT = 10_000
@@ -63,12 +61,13 @@ class KeptCredential:
 
     version: str
     credential_id: int
-    _model: type[KiwoomCredential]
+    # KiwoomCredential, taken from the row: the model imports this module to announce its writes.
+    _model: type[Model]
     _db: str
     _names: tuple[str, ...]
     _values: tuple[Any, ...]
 
-    def credential(self) -> KiwoomCredential:
+    def credential(self) -> Model:
         return self._model.from_db(self._db, self._names, self._values)
 
 
@@ -85,7 +84,7 @@ def credential_kept(*, user_id: int, mode: str) -> KeptCredential | None:
         return kept
 
 
-def credential_keep(credential: KiwoomCredential, *, version: str) -> None:
+def credential_keep(credential: Model, *, version: str) -> None:
     """Keep `credential` as read from the database under `version` (read before the row was)."""
     loaded = credential.__dict__
     names = tuple(f.attname for f in credential._meta.concrete_fields if f.attname in loaded)
