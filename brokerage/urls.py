@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("brokerage.portfolio.urls")),
     path("", include("brokerage.market.urls")),
     path("", include("brokerage.orders.urls")),
+    path("", include("brokerage.live.urls")),
+    path("", include("brokerage.history.urls")),
 ]

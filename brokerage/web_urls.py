@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from brokerage import views
 from brokerage.orders import views as order_views
@@ -9,4 +9,7 @@ urlpatterns = [
     path("balance/", portfolio_views.balance, name="balance"),
     path("order/", order_views.order_ticket, name="order-ticket"),
     path("orders/", order_views.orders, name="orders"),
+    path("", include("brokerage.market.web_urls")),
+    path("", include("brokerage.history.web_urls")),
+    path("", include("brokerage.live.web_urls")),
 ]

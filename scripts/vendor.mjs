@@ -13,6 +13,11 @@ const FILES = [
   { from: "chart.js/dist/chart.umd.min.js", to: "chartjs/chart.umd.min.js", edit: withoutSourceMap },
   { from: "chart.js/LICENSE.md", to: "chartjs/LICENSE.md" },
   { from: "@alpinejs/csp/dist/module.esm.min.js", to: "alpinejs/alpine-csp.esm.min.js" },
+  {
+    from: "lightweight-charts/dist/lightweight-charts.standalone.production.mjs",
+    to: "lightweight-charts/lightweight-charts.standalone.production.mjs",
+  },
+  { from: "lightweight-charts/LICENSE", to: "lightweight-charts/LICENSE" },
 ];
 
 const check = process.argv.includes("--check");

@@ -222,6 +222,10 @@ HOUSE = {
         "from brokerage.connections import services\nfrom brokerage.market import services as market\n"
         "from brokerage.portfolio import services as portfolio\n"
     ),
+    "brokerage/live/__init__.py": "",
+    "brokerage/live/services.py": "from brokerage.orders import services\nfrom brokerage.market import services\n",
+    "brokerage/history/__init__.py": "",
+    "brokerage/history/services.py": "from brokerage.orders import services\n",
     **{
         f"brokerage/{name}.py": "from brokerage.connections import services\nfrom brokerage import orders\n"
         for name in GATHERERS

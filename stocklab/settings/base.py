@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "django_celery_beat",
     "axes",
     "django_otp",
@@ -89,6 +90,7 @@ SECURE_CSP = {
 
 ROOT_URLCONF = "stocklab.urls"
 WSGI_APPLICATION = "stocklab.wsgi.application"
+ASGI_APPLICATION = "stocklab.asgi.application"
 
 TEMPLATES = [
     {
@@ -302,6 +304,25 @@ ORDER_MAX_VALUE = env.int("ORDER_MAX_VALUE", default=100_000_000)
 ORDER_ENFORCE_TRADING_HOURS = env.bool("ORDER_ENFORCE_TRADING_HOURS", default=False)
 ORDER_RECONCILE_INTERVAL = env.int("ORDER_RECONCILE_INTERVAL", default=60)
 
+# --- Live streams (issue 14) -----------------------------------------------------------------------------
+KIWOOM_MOCK_WS_URL = env("KIWOOM_MOCK_WS_URL", default="wss://mockapi.kiwoom.com:10000/api/dostk/websocket")
+KIWOOM_REAL_WS_URL = env("KIWOOM_REAL_WS_URL", default="wss://api.kiwoom.com:10000/api/dostk/websocket")
+# Browsers' live channel: Redis when there is one (ASGI processes share it), else one process's memory.
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# --- end live streams
+
+# --- Market data (issue 15) ------------------------------------------------------------------------------
+MARKET_BEAT_SCHEDULE: dict = {}
+# --- end market data
+
+# --- History (issue 16) ----------------------------------------------------------------------------------
+HISTORY_BEAT_SCHEDULE: dict = {}
+# --- end history
+
 # --- Celery -----------------------------------------------------------------------------------------------
 # Without Redis (embedded defaults) the filesystem transport lets a separate worker and beat run serverless.
 # Empty counts as unset: Celery would read an empty URL as amqp://localhost (.env.example leaves it empty).
@@ -345,6 +366,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ORDER_RECONCILE_INTERVAL,
         "options": {"expire_seconds": ORDER_RECONCILE_INTERVAL},
     },
+    **MARKET_BEAT_SCHEDULE,
+    **HISTORY_BEAT_SCHEDULE,
 }
 
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")

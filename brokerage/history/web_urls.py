@@ -1,0 +1,3 @@
+"""This domain's pages."""
+
+urlpatterns: list = []

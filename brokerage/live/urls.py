@@ -1,0 +1,3 @@
+"""This domain's API routes under /api/v1/kiwoom/."""
+
+urlpatterns: list = []
