@@ -96,6 +96,14 @@ class KiwoomModeMismatch(KiwoomApiError):
     default_detail = _("These keys belong to the other trading mode (real versus mock).")
 
 
+class KiwoomNotSupportedInMode(KiwoomApiError):
+    """Kiwoom does not offer this query in the connection's mode (mock): callers fall back to our records."""
+
+    code = "kiwoom_not_supported_in_mode"
+    kind = ErrorKind.CONFLICT
+    default_detail = _("Kiwoom does not offer this information in this trading mode.")
+
+
 class KiwoomDeviceNotAllowed(KiwoomApiError):
     code = "kiwoom_ip_not_allowed"
     kind = ErrorKind.FORBIDDEN
@@ -138,6 +146,7 @@ _TRANSLATIONS: list[tuple[type[kiwoom.KiwoomError], type[KiwoomApiError]]] = [
     (kiwoom.KiwoomUnknownSymbol, KiwoomUnknownSymbol),
     (kiwoom.KiwoomOrderRejected, KiwoomOrderRejected),
     (kiwoom.KiwoomModeMismatch, KiwoomModeMismatch),
+    (kiwoom.KiwoomNotSupportedInMode, KiwoomNotSupportedInMode),
     (kiwoom.KiwoomDeviceNotAllowed, KiwoomDeviceNotAllowed),
     (kiwoom.KiwoomBadRequest, KiwoomBadRequest),
     (kiwoom.KiwoomUnavailable, KiwoomUnavailable),

@@ -21,8 +21,12 @@ __all__ = [
     "KiwoomInvalidCredentials",
     "KiwoomInvalidToken",
     "KiwoomModeMismatch",
+    "KiwoomNotSupportedInMode",
     "KiwoomOrderRejected",
     "KiwoomRateLimited",
+    "KiwoomRegistrationRefused",
+    "KiwoomSessionReplaced",
+    "KiwoomStreamClosed",
     "KiwoomUnavailable",
     "KiwoomUnknownSymbol",
     "error_class_for",
@@ -118,6 +122,14 @@ class KiwoomModeMismatch(KiwoomError):
     """A real key or token used on the mock host or the other way round (8030, 8031)."""
 
 
+class KiwoomNotSupportedInMode(KiwoomError):
+    """The server does not offer this query in its trading mode (mock): RC9000 on a query TR
+    (`[2000](RC9000:모의투자에서는 해당업무가 제공되지 않습니다.)`: kt00002, kt00016 ..., PROTOCOL.md M6.0) or
+    8104 (`[8104:모의투자에서 지원하지 않는 API 입니다.]`: ka01690). Kiwoom did not process the call and never
+    will in this mode: fall back to our own records, do not retry. RC9000 on an order TR (an NXT order
+    on mock) stays `KiwoomOrderRejected`."""
+
+
 class KiwoomDeviceNotAllowed(KiwoomError):
     """The IP or device is not allowed: token from another IP (8010), device or designated-terminal
     authentication failed (8040, 8050, 8103)."""
@@ -141,6 +153,22 @@ class KiwoomUnavailable(KiwoomError):
         super().__init__(message, **kwargs)
 
 
+class KiwoomStreamClosed(KiwoomError):
+    """The WebSocket session ended: Kiwoom closed it (a SYSTEM frame such as R10002, missed heartbeats, or
+    a close) or the connection dropped. `code` is the SYSTEM code when Kiwoom gave one; reconnect."""
+
+
+class KiwoomSessionReplaced(KiwoomStreamClosed):
+    """SYSTEM R10001: another socket logged in with the same app key and Kiwoom ended this one.
+
+    Reconnecting would kick the other socket in turn: whoever holds the key decides, never a blind retry."""
+
+
+class KiwoomRegistrationRefused(KiwoomError):
+    """Kiwoom refused a REG/REMOVE (return_code 1, 105110 too fast, 105115/105118 too many codes), or the
+    request would exceed the per-connection limit of codes (PROTOCOL.md M8.5) and was not sent."""
+
+
 _BY_CODE: dict[str, type[KiwoomError]] = {
     **dict.fromkeys(("8001", "8002", "8011", "8012", "8020"), KiwoomInvalidCredentials),
     **dict.fromkeys(("8003", "8005", "8006", "8009", "8015", "8016"), KiwoomInvalidToken),
@@ -149,6 +177,7 @@ _BY_CODE: dict[str, type[KiwoomError]] = {
     **dict.fromkeys(("8030", "8031"), KiwoomModeMismatch),
     **dict.fromkeys(("8010", "8040", "8050", "8103"), KiwoomDeviceNotAllowed),
     "1634": KiwoomBadRequest,
+    "8104": KiwoomNotSupportedInMode,
     "1999": KiwoomUnavailable,
     "2000": KiwoomOrderRejected,
 }
@@ -156,6 +185,11 @@ _BY_CODE: dict[str, type[KiwoomError]] = {
 _ORDER_SYSTEM_CODE = re.compile(r"RC\d+|308\d{3}|800\d{3}", re.I)
 _INPUT_VALIDATION_CODE = re.compile(r"15\d\d")
 _AUTH_API_IDS = frozenset({"au10001", "au10002"})
+# Orders (cash and credit): RC9000 there refuses that order (an NXT order on mock), not the TR itself.
+_ORDER_API_IDS = frozenset(
+    {"kt10000", "kt10001", "kt10002", "kt10003", "kt10006", "kt10007", "kt10008", "kt10009"}
+)
+_NOT_IN_MODE_CODE = "RC9000"
 
 
 def error_class_for(
@@ -169,6 +203,8 @@ def error_class_for(
     if code:
         if code in _BY_CODE:
             return _BY_CODE[code]
+        if code.upper() == _NOT_IN_MODE_CODE and api_id is not None and api_id not in _ORDER_API_IDS:
+            return KiwoomNotSupportedInMode
         if _ORDER_SYSTEM_CODE.fullmatch(code):
             return KiwoomOrderRejected
         if _INPUT_VALIDATION_CODE.fullmatch(code):

@@ -43,6 +43,8 @@ _CODE_EQUALS_SHAPE = re.compile(
 _COLON_SHAPE = re.compile(rf"\[\s*(?P<code>{_CODE})\s*:\s*(?P<text>.*)\]", re.S)
 # `[RC4027] 모의투자 상 / 하한가 오류입니다.` and `RC4025 모의투자 매수증거금이 부족합니다`.
 _LEADING_CODE_SHAPE = re.compile(r"^\s*\[?(?P<code>RC\d{3,6})\]?\s*:?\s*(?P<text>.*)$", re.S)
+# `허용된 요청 개수를 초과하였습니다[1634]`: a bare bracketed code (ka10095 batch size, PROTOCOL M0.7).
+_BARE_CODE_SHAPE = re.compile(r"\[\s*(?P<code>\d{4})\s*\]")
 
 
 def _short(value: object) -> str:
@@ -151,6 +153,9 @@ def parse_error(return_code: object, return_msg: object) -> tuple[str | None, st
         match = pattern.search(text)
         if match:
             return match.group("code"), match.group("text").strip() or text
+    match = _BARE_CODE_SHAPE.search(text)
+    if match:
+        return match.group("code"), text
     number = parse_return_code(return_code)
     if number is not None and abs(number) >= 1000:
         return str(number), text

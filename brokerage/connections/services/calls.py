@@ -155,9 +155,12 @@ def _send(credential: KiwoomCredential, operations: Sequence[Callable]) -> list[
     except kiwoom.KiwoomError as exc:
         if isinstance(exc, kiwoom.KiwoomRateLimited):
             _bucket_penalize(credential=credential, error=exc)
-        # A refused order or an unknown stock code is about that request, not about the connection: the
-        # credential's "last error" (shown beside its health) stays for what the keys and link went through.
-        if not isinstance(exc, kiwoom.KiwoomOrderRejected | kiwoom.KiwoomUnknownSymbol):
+        # A refused order, an unknown stock code or a TR the mode does not offer is about that request, not
+        # about the connection: the credential's "last error" (shown beside its health) stays for what the
+        # keys and link went through.
+        if not isinstance(
+            exc, kiwoom.KiwoomOrderRejected | kiwoom.KiwoomUnknownSymbol | kiwoom.KiwoomNotSupportedInMode
+        ):
             credential_record_error(credential=credential, error=exc)
         raise translate(exc) from exc
 

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from brokerage.connections.coordination import redis_client
-from brokerage.connections.errors import KiwoomDeviceNotAllowed, KiwoomNotConnected
+from brokerage.connections.errors import KiwoomDeviceNotAllowed, KiwoomNotConnected, KiwoomNotSupportedInMode
 from brokerage.connections.models import KiwoomCredential
 from brokerage.connections.ratelimit import bucket_key
 from brokerage.connections.services import calls, credential_disconnect
@@ -165,3 +165,18 @@ def test_a_call_naming_its_tr_takes_its_slot_before_the_operation_runs(settings)
     token = kiwoom_call(credential=credential, operation=operation, api_id="kt10000")
 
     assert token == credential.access_token
+
+
+@pytest.mark.django_db
+def test_a_tr_the_mode_does_not_offer_leaves_the_keys_last_error_clear(kiwoom):
+    """Mock's refusal of a history TR is about that request, not about the keys' health."""
+    credential = connect()
+    kiwoom.control.refuse_pnl(refuse=True)
+
+    with pytest.raises(KiwoomNotSupportedInMode):
+        kiwoom_call(
+            credential=credential,
+            operation=lambda client, token: client.get_today_realized_pnl(token, stock_code="005930"),
+        )
+
+    assert KiwoomCredential.objects.get(pk=credential.pk).last_error_code == ""
