@@ -288,7 +288,8 @@ def _prepare_call(request: web.Request, state: SimState, spec: TrSpec, raw: byte
 
 
 async def _tick(app: web.Application) -> None:
-    """Move prices along the clock once a second so resting orders fill (and push frames) unasked."""
+    """Move prices along the clock once a second so resting orders fill (and push frames) unasked; close
+    sockets whose token died, and push `0B`/`0D` for registered codes."""
     while True:
         state = app[STATE]
         await asyncio.sleep(min(1.0, state.config.step_seconds))
@@ -296,6 +297,11 @@ async def _tick(app: web.Application) -> None:
             state.engine.sync()
         except Exception:  # keep ticking: one bad step must not stop the market
             log.exception("market tick failed")
+        try:
+            state.hub.close_dead_tokens(state.tokens, state.clock.now())
+            state.hub.push_market(state)
+        except Exception:
+            log.exception("stream tick failed")
 
 
 async def _start_ticker(app: web.Application) -> None:

@@ -1,4 +1,5 @@
-"""Accounts, holdings and the order book: order checks, matching, fills, fees and the cash they move."""
+"""Accounts, holdings and the order book: order checks, matching, fills, fees and the cash they move; the
+trading days the book rolls over, and each account's trades kept by day (realized P&L by moving average)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from .clock import SimClock
+from .clock import KST, SimClock, is_trading_day, next_trading_day, previous_trading_day, trading_date
 from .config import Settings
 from .market import Market, Stock, Watch, on_tick_grid
 from .protocol import order_rejection, rate, signed_price, unknown_stock
@@ -82,25 +83,72 @@ class Holding:
     code: str
     qty: int = 0
     pur_amt: int = 0  # purchase amount without fees; pur_pric = floor(pur_amt / qty)
+    fee_amt: int = 0  # buy commissions paid for the shares held, part of their cost when they are sold
     day: date | None = None
     tdy_buyq: int = 0
     tdy_sellq: int = 0
     pred_buyq: int = 0
     pred_sellq: int = 0
     realized: int = 0  # today's realised profit of sells, net of fees and tax
-    realized_cost: int = 0  # purchase cost of the shares sold today
+    realized_cost: int = 0  # cost (buy commissions included) of the shares sold today
 
     @property
     def avg_price(self) -> int:
         return self.pur_amt // self.qty if self.qty else 0
 
     def roll(self, today: date) -> None:
-        """Start a new day's counters, moving today's into "previous day"."""
+        """Start a new day's counters, moving the last trading day's into "previous day"."""
         if self.day != today:
-            if self.day is not None:
-                self.pred_buyq, self.pred_sellq = self.tdy_buyq, self.tdy_sellq
+            active = self.day is not None and self.day == previous_trading_day(today)
+            self.pred_buyq, self.pred_sellq = (self.tdy_buyq, self.tdy_sellq) if active else (0, 0)
             self.tdy_buyq = self.tdy_sellq = self.realized = self.realized_cost = 0
             self.day = today
+
+
+@dataclass(frozen=True)
+class Trade:
+    """One fill as the account's history keeps it, with what it realized (PROTOCOL.md M6).
+
+    A sale's `cost` is the moving-average cost of the shares sold: their share of the purchase amounts and of
+    the buy commissions paid for the shares held. `profit` = amount - cost - commission - tax; buys realize
+    nothing (their commission enters the cost of the shares).
+    """
+
+    at: datetime
+    ord_no: str
+    code: str
+    name: str
+    side: str
+    qty: int
+    price: int
+    fee: int  # commission charged at this fill
+    tax: int = 0
+    cost: int = 0  # sells: moving-average cost of the shares sold, buy commissions included
+    pur_cost: int = 0  # sells: the same without the buy commissions (before costs)
+
+    @property
+    def amount(self) -> int:
+        return self.price * self.qty
+
+    @property
+    def profit(self) -> int:
+        return self.amount - self.cost - self.fee - self.tax if self.side == SELL else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.strftime("%Y%m%d%H%M%S"),
+            "ord_no": self.ord_no,
+            "stk_cd": self.code,
+            "side": self.side,
+            "qty": self.qty,
+            "price": self.price,
+            "amount": self.amount,
+            "fee": self.fee,
+            "tax": self.tax,
+            "cost": self.cost,
+            "pur_cost": self.pur_cost,
+            "profit": self.profit,
+        }
 
 
 @dataclass(eq=False)
@@ -111,8 +159,13 @@ class Account:
     cash: int
     principal: int  # what the account started with (cash + holdings at cost), for kt00004's P/L
     holdings: dict[str, Holding] = field(default_factory=dict)
-    orders: list[Order] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)  # every day's, oldest first (numbers restart daily)
     open_orders: dict[str, Order] = field(default_factory=dict)
+    trades: dict[date, list[Trade]] = field(default_factory=dict)  # fills by (Korea-time) date
+
+    def trades_between(self, start: date, end: date) -> list[Trade]:
+        """The fills from `start` to `end` (both included), oldest first."""
+        return [t for day in sorted(self.trades) if start <= day <= end for t in self.trades[day]]
 
     def holding(self, code: str) -> Holding:
         found = self.holdings.get(code)
@@ -222,6 +275,9 @@ class Engine:
         self._next_ord_no = 1
         self._next_cntr_no = 1
         self._next_acnt_seq = 0
+        # The trading day the book is in: weekends and holidays belong to the last trading day before them.
+        self.session_day = trading_date(clock.now().date())
+        self._checked_date = clock.now().date()
 
     # -- accounts ------------------------------------------------------------------------------------
 
@@ -287,12 +343,12 @@ class Engine:
     # -- time ----------------------------------------------------------------------------------------
 
     def session_open(self, moment: datetime) -> bool:
-        return moment.weekday() < 5 and SESSION_OPEN <= moment.time() < SESSION_CLOSE
+        return is_trading_day(moment.date()) and SESSION_OPEN <= moment.time() < SESSION_CLOSE
 
     def _check_hours(self, now: datetime) -> None:
         if not self.settings.enforce_hours:
             return
-        if now.weekday() < 5 and now.time() < SESSION_OPEN:
+        if is_trading_day(now.date()) and now.time() < SESSION_OPEN:
             raise order_rejection("RC4057", "모의투자 장시작전")
         if not self.session_open(now):
             raise order_rejection("RC4058", "모의투자 장종료")
@@ -300,9 +356,59 @@ class Engine:
     # -- market sync and matching --------------------------------------------------------------------
 
     def sync(self) -> None:
-        """Advance prices to the clock, fill resting orders the walk crossed, end finished days' orders."""
+        """Advance prices to the clock, fill resting orders the walk crossed, end finished days' orders, and
+        roll over to a new trading day when the clock reached one."""
         self.market.advance(self._current_watches(), self._on_step)
-        self._expire_day_orders(self.clock.now())
+        now = self.clock.now()
+        self._expire_day_orders(now)
+        if now.date() != self._checked_date:
+            self._checked_date = now.date()
+            day = trading_date(now.date())
+            if day > self.session_day:
+                self._roll(day)
+
+    # -- trading days --------------------------------------------------------------------------------
+
+    def _roll(self, day: date) -> None:
+        """Start trading day `day`: what is still open expires, order and fill numbers start again at 1. The
+        fills stay in each account's `trades` by date. (The market closes its own day: at midnight, or at
+        `Market.roll_day` from `next_day`.)"""
+        now = self.clock.now()
+        for account in self.accounts.values():
+            for order in sorted(account.open_orders.values(), key=lambda o: o.seq):
+                order.cancelled_qty += order.open_qty
+                order.open_qty = 0
+                self._unrest(order)
+                self._emit_order(order, "취소", now)
+        self.orders = {}
+        self._next_ord_no = 1
+        self._next_cntr_no = 1
+        self.session_day = day
+
+    def next_day(self, at: time = SESSION_OPEN) -> date:
+        """Close the trading day now, move the clock to the next trading day at `at` (Korea time) and roll
+        over to it.
+
+        The market is closed in between: prices do not walk over the night, weekend or holiday, so the next
+        day's base price is the close of the day before, and its open that close too.
+        """
+        self.sync()  # resting orders fill up to the close
+        close_market = getattr(self.market, "roll_day", None)
+        if callable(close_market):
+            close_market()
+        day = next_trading_day(self.session_day)
+        self.clock.set(datetime.combine(day, at, tzinfo=KST))
+        stocks = self.market.stocks.values()
+        pinned = [(stock, stock.pinned) for stock in stocks]
+        for stock in stocks:
+            stock.pinned = True  # a pinned stock catches up without walking
+        try:
+            self.market.advance()
+        finally:
+            for stock, flag in pinned:
+                stock.pinned = flag
+        self.sync()
+        return self.session_day
 
     def day_end(self, order: Order) -> datetime:
         """When a resting (day) order ends: the close of its trading day, or the next midnight (KST) when the
@@ -401,15 +507,34 @@ class Engine:
             account.cash -= amount + fee_delta
             holding.qty += qty
             holding.pur_amt += amount
+            holding.fee_amt += fee_delta
             holding.tdy_buyq += qty
+            trade = Trade(moment, order.ord_no, order.code, order.name, BUY, qty, price, fee_delta)
         else:
             account.cash += amount - fee_delta - tax_delta
-            cost = holding.pur_amt * qty // holding.qty if holding.qty else 0
-            holding.pur_amt -= cost
+            # Moving average: the shares sold take their share of the purchase amount and buy commissions.
+            pur_cost = holding.pur_amt * qty // holding.qty if holding.qty else 0
+            fee_cost = holding.fee_amt * qty // holding.qty if holding.qty else 0
+            holding.pur_amt -= pur_cost
+            holding.fee_amt -= fee_cost
             holding.qty -= qty
             holding.tdy_sellq += qty
-            holding.realized += amount - cost - fee_delta - tax_delta
-            holding.realized_cost += cost
+            trade = Trade(
+                moment,
+                order.ord_no,
+                order.code,
+                order.name,
+                SELL,
+                qty,
+                price,
+                fee_delta,
+                tax_delta,
+                cost=pur_cost + fee_cost,
+                pur_cost=pur_cost,
+            )
+            holding.realized += trade.profit
+            holding.realized_cost += trade.cost
+        account.trades.setdefault(moment.date(), []).append(trade)
         if consume and stock.liquidity is not None:
             stock.liquidity = max(0, stock.liquidity - qty)
         if order.open_qty == 0:
@@ -624,7 +749,7 @@ class Engine:
             "908": moment.strftime("%H%M%S"),
             "909": str(fill.cntr_no) if fill else "",
             "910": str(fill.price) if fill else "",
-            "911": str(fill.qty) if fill else "",
+            "911": str(order.filled_qty) if fill else "",  # 체결량: cumulative; 915 is this fill's
             "10": signed_price(stock.price, base),
             "27": signed_price(stock.ask, base),
             "28": signed_price(stock.bid, base),

@@ -1,10 +1,14 @@
-"""The simulator clock: Korea time that runs with the wall clock, can be moved forward, set or frozen."""
+"""The simulator clock: Korea time that runs with the wall clock, can be moved forward, set or frozen; and
+the KRX trading days it rolls over."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+
+import holidays
 
 KST = timezone(timedelta(hours=9), "KST")
 STAMP_FORMAT = "%Y%m%d%H%M%S"
@@ -69,3 +73,43 @@ class SimClock:
             # Resume from the frozen moment: re-anchor the wall-clock origin.
             self._real_origin = self._monotonic() - self._frozen_elapsed
             self._frozen_elapsed = None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Trading days: KRX trades on weekdays that are not KRX closing days. The closing days come from the
+# `holidays` package's XKRX calendar (public holidays with substitute days, election days, Workers' Day,
+# the year-end closing day), the same source as the site's `brokerage.history.calendar`.
+
+_MAX_CLOSED_RUN = 31  # no run of KRX closing days comes near this; it bounds the searches below
+
+
+@lru_cache(maxsize=64)
+def _closed_days(year: int) -> frozenset[date]:
+    return frozenset(holidays.financial_holidays("XKRX", years=year))
+
+
+def is_trading_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _closed_days(day.year)
+
+
+def _step_trading_day(day: date, direction: int) -> date:
+    for _ in range(_MAX_CLOSED_RUN):
+        day += timedelta(days=direction)
+        if is_trading_day(day):
+            return day
+    raise ValueError(f"no KRX trading day within {_MAX_CLOSED_RUN} days")
+
+
+def next_trading_day(day: date) -> date:
+    """The first trading day strictly after `day`."""
+    return _step_trading_day(day, 1)
+
+
+def previous_trading_day(day: date) -> date:
+    """The last trading day strictly before `day`."""
+    return _step_trading_day(day, -1)
+
+
+def trading_date(day: date) -> date:
+    """The trading day a calendar date belongs to: itself, or (weekend, holiday) the last one before it."""
+    return day if is_trading_day(day) else previous_trading_day(day)

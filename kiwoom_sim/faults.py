@@ -17,7 +17,11 @@ FAULT_KINDS = (
     "rate_limit",
     "late_answer",
     "late_accept",
+    "ws_refuse_login",
 )
+# Faults of the WebSocket (PROTOCOL.md 5), never taken by a TR call: `ws_refuse_login` answers the next
+# `count` LOGINs (or every LOGIN for `seconds`) with 805004 and closes the socket.
+WEBSOCKET_KINDS = ("ws_refuse_login",)
 # Faults that go on with the call after its client may have given up: the call is processed regardless.
 LATE_KINDS = ("late_answer", "late_accept")
 
@@ -97,7 +101,24 @@ class FaultInjector:
         now = self._monotonic()
         self._faults = [f for f in self._faults if f.until is None or f.until > now]
         for fault in self._faults:
+            if fault.kind in WEBSOCKET_KINDS:
+                continue
             if fault.api_id is None or fault.api_id == api_id:
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def take_websocket(self, kind: str) -> Fault | None:
+        """The first active WebSocket fault of `kind`, consuming one of its uses."""
+        if not self._faults:
+            return None
+        now = self._monotonic()
+        self._faults = [f for f in self._faults if f.until is None or f.until > now]
+        for fault in self._faults:
+            if fault.kind == kind:
                 if fault.count is not None:
                     fault.count -= 1
                     if fault.count <= 0:

@@ -112,6 +112,8 @@ class SimState:
         self.limiter = RateLimiter()
         self.faults = FaultInjector()
         self.stats = Stats()
+        # The realized-P&L TRs (handlers.pnl) answer RC9000 while set, as a server that does not offer them.
+        self.pnl_refused = False
         self.engine.add_account(DEMO_APP_KEY, DEMO_SECRET, DEMO_CASH, DEMO_HOLDINGS)
         for spec in self.file_accounts:
             self.engine.add_account(spec.app_key, spec.secret, spec.cash, spec.holdings)

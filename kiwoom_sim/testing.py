@@ -158,6 +158,45 @@ class SimControl:
     def orders(self, app_key: str) -> list[dict[str, Any]]:
         return self._call("GET", "orders", app_key=app_key)["orders"]
 
+    def day(self) -> dict[str, Any]:
+        """The trading day the simulator is in: `trading_day`, `previous_trading_day`, `next_trading_day`
+        (YYYYMMDD) and `now`."""
+        return self._call("GET", "day")
+
+    def roll_day(self, days: int = 1, *, at: str = "090000") -> dict[str, Any]:
+        """Close the day and open the next trading day (`days` times), the clock at `at` (HHMMSS, KST).
+
+        Open orders expire, closing prices become the base prices, order numbers restart at 0000001; prices
+        stand still in between; weekends and KRX holidays are skipped. `rolled` lists the days opened.
+        """
+        return self._call("POST", "day/roll", {"days": days, "time": at})
+
+    def history(
+        self, app_key: str, *, start: str | None = None, end: str | None = None
+    ) -> list[dict[str, Any]]:
+        """An account's fills by day (`[{"date", "trades": [...]}]`), each sale with its cost and profit."""
+        params = {k: v for k, v in {"start": start, "end": end}.items() if v}
+        return self._call("GET", "history", app_key=app_key, **params)["days"]
+
+    def refuse_pnl(self, refuse: bool = True) -> dict[str, Any]:
+        """The realized-P&L TRs (ka10072/73/74/77/85/170) answer RC9000, as where they are not offered."""
+        return self._call("POST", "pnl/refuse", {"refuse": refuse})
+
+    def stream_stats(self) -> dict[str, Any]:
+        """WebSocket counts: sessions, logins, R10001 kicks and most sessions at once per app key, frames."""
+        return self._call("GET", "stream")
+
+    def reset_stream_stats(self) -> dict[str, Any]:
+        return self._call("POST", "stream/reset")
+
+    def drop_streams(self, app_key: str | None = None) -> int:
+        """Cut the WebSocket connections (of `app_key`, or all) without a close frame; how many."""
+        return self._call("POST", "stream/drop", {"app_key": app_key})["dropped"]
+
+    def stall_streams(self, seconds: float, app_key: str | None = None) -> int:
+        """The WebSocket sessions (of `app_key`, or all) send nothing, PINGs included, for `seconds`."""
+        return self._call("POST", "stream/stall", {"app_key": app_key, "seconds": seconds})["stalled"]
+
 
 @dataclass
 class SimulatorHandle:

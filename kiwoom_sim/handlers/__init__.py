@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from . import acnt, oauth, ordr, stkinfo
+from . import acnt, chart, mrkcond, oauth, orderable, ordr, pnl, stkinfo
 from .common import Call, TrResult, TrSpec
 
 TR_REGISTRY: dict[str, TrSpec] = {
-    spec.api_id: spec for module in (oauth, acnt, ordr, stkinfo) for spec in module.TRS
+    spec.api_id: spec
+    for module in (oauth, acnt, ordr, stkinfo, pnl, mrkcond, chart, orderable)
+    for spec in module.TRS
 }
 OAUTH_PATHS: dict[str, str] = {
     spec.path: spec.api_id for spec in TR_REGISTRY.values() if not spec.needs_token

@@ -5,14 +5,17 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from datetime import time as dt_time
 from typing import Any
 
 from aiohttp import web
 
-from ..clock import format_stamp, parse_stamp
+from ..clock import format_stamp, next_trading_day, parse_stamp, previous_trading_day
 from ..faults import FAULT_KINDS
 from ..protocol import TOKEN_REFUSALS
 from ..state import STATE, AccountSpec, SimState
+from . import pnl
 
 ControlHandler = Callable[[SimState, web.Request, dict[str, Any]], Any]
 
@@ -253,6 +256,96 @@ def orders(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[
     return {"orders": [state.engine.order_summary(o) for o in account.orders]}
 
 
+def stream_stats(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    return state.hub.stats()
+
+
+def stream_reset_stats(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    state.hub.reset_stats()
+    return state.hub.stats()
+
+
+def _app_key_of(body: dict[str, Any]) -> str | None:
+    app_key = body.get("app_key")
+    if app_key is not None and not isinstance(app_key, str):
+        raise ControlError("app_key must be a string")
+    return app_key
+
+
+def stream_drop(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    return {"dropped": state.hub.drop(_app_key_of(body))}
+
+
+def stream_stall(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    seconds = body.get("seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+        raise ControlError("seconds must be a positive number")
+    return {"stalled": state.hub.stall(_app_key_of(body), float(seconds))}
+
+
+def _day_status(state: SimState) -> dict[str, Any]:
+    day = state.engine.session_day
+    return {
+        **_now(state),
+        "trading_day": day.strftime("%Y%m%d"),
+        "previous_trading_day": previous_trading_day(day).strftime("%Y%m%d"),
+        "next_trading_day": next_trading_day(day).strftime("%Y%m%d"),
+    }
+
+
+def day_status(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The trading day the simulator is in (weekends and KRX holidays belong to the one before)."""
+    state.engine.sync()
+    return _day_status(state)
+
+
+def day_roll(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """Close the day and open the next trading day (`days` times) at `time` ("HHMMSS", KST, default 090000).
+
+    Open orders expire, the close becomes the base price, order numbers restart; prices stand still between
+    the days. Weekends and KRX holidays are skipped.
+    """
+    days = _int(body, "days", 1)
+    if not 1 <= days <= 400:
+        raise ControlError("days must be between 1 and 400")
+    text = str(body.get("time", "090000"))
+    if len(text) != 6 or not text.isdigit():
+        raise ControlError("time must be HHMMSS (Korea time)")
+    at = dt_time(int(text[:2]), int(text[2:4]), int(text[4:]))
+    rolled = [state.engine.next_day(at).strftime("%Y%m%d") for _ in range(days)]
+    return {**_day_status(state), "rolled": rolled}
+
+
+def _stamp_day(text: str | None, default: date) -> date:
+    if not text:
+        return default
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise ControlError(f"expected a YYYYMMDD date, got {text!r}") from None
+
+
+def trade_history(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """An account's fills by day with what each realized (`?app_key=&start=&end=`, dates YYYYMMDD)."""
+    app_key = request.query.get("app_key", "")
+    account = state.engine.accounts.get(app_key)
+    if account is None:
+        raise ControlError(f"no account for app key {app_key!r}", 404)
+    state.engine.sync()
+    start = _stamp_day(request.query.get("start"), date.min)
+    end = _stamp_day(request.query.get("end"), date.max)
+    return {"days": pnl.trades_json(account, start, end)}
+
+
+def refuse_pnl(state: SimState, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """`{"refuse": true}`: the realized-P&L TRs answer RC9000 (as where not offered) until a reset."""
+    refuse = body.get("refuse", True)
+    if not isinstance(refuse, bool):
+        raise ControlError("refuse must be true or false")
+    state.pnl_refused = refuse
+    return {"refused": state.pnl_refused}
+
+
 def add_routes(app: web.Application) -> None:
     routes: list[tuple[str, str, ControlHandler]] = [
         ("POST", "/_sim/reset", reset),
@@ -274,6 +367,14 @@ def add_routes(app: web.Application) -> None:
         ("GET", "/_sim/stats", stats),
         ("POST", "/_sim/stats/reset", reset_stats),
         ("GET", "/_sim/orders", orders),
+        ("GET", "/_sim/day", day_status),
+        ("POST", "/_sim/day/roll", day_roll),
+        ("GET", "/_sim/history", trade_history),
+        ("POST", "/_sim/pnl/refuse", refuse_pnl),
+        ("GET", "/_sim/stream", stream_stats),
+        ("POST", "/_sim/stream/reset", stream_reset_stats),
+        ("POST", "/_sim/stream/drop", stream_drop),
+        ("POST", "/_sim/stream/stall", stream_stall),
     ]
     for method, path, func in routes:
         app.router.add_route(method, path, _endpoint(func))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -39,7 +40,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     # Kiwoom's heartbeat is the application-level PING below; keep the protocol-level one out of the way.
     ws = web.WebSocketResponse(autoping=True, heartbeat=None, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
-    session = StreamSession(ws)
+    session = StreamSession(ws, transport=request.transport)
     state.hub.attach(session)
     writer = asyncio.get_running_loop().create_task(session.run_writer())
     pinger: asyncio.Task[None] | None = None
@@ -85,10 +86,12 @@ def _accept_login(state: SimState, session: StreamSession, frame: dict[str, Any]
     """Check a LOGIN frame's token, on a fresh socket or again later: LOGIN_OK, or 805004 and a close."""
     value = frame.get("token")
     token = state.tokens.lookup(value, state.clock.now()) if isinstance(value, str) else None
-    if token is None or token.app_key not in state.engine.accounts:
+    refused = state.faults.take_websocket("ws_refuse_login") is not None
+    if token is None or token.app_key not in state.engine.accounts or refused:
         session.send(LOGIN_FAILED)
         session.close()
         return False
+    session.token = token.value
     state.hub.login(session, token.app_key)
     session.send(LOGIN_OK)
     return True
@@ -98,6 +101,8 @@ async def _ping_loop(state: SimState, session: StreamSession) -> None:
     """Send PING every interval; after `ws_max_missed_pings` unanswered ones, R10002 and close."""
     while not session.closing:
         await asyncio.sleep(state.settings.ws_ping_interval)
+        if session.stalled_until > time.monotonic():
+            continue  # a stalled server sends nothing, and so expects no echo
         if session.awaiting_echo:
             session.missed_pings += 1
             if session.missed_pings >= state.settings.ws_max_missed_pings:
