@@ -8,6 +8,10 @@ export DJANGO_SETTINGS_MODULE=stocklab.settings.local
 SIM_PORT="${SIM_PORT:-8700}"
 WEB_PORT="${WEB_PORT:-8000}"
 export KIWOOM_MOCK_BASE_URL="http://127.0.0.1:${SIM_PORT}"
+export KIWOOM_MOCK_WS_URL="ws://127.0.0.1:${SIM_PORT}/api/dostk/websocket"
+# Live updates without Redis: the channel layer is this one web process's memory, so the Kiwoom stream runs
+# inside it (deployments run `manage.py kiwoom_stream` apart; docker-compose.yml).
+export LIVE_STREAM_IN_PROCESS=true
 mkdir -p var/celery var/celery-processed var/celery-control
 
 pids=()
@@ -29,6 +33,7 @@ echo "  API docs:              http://127.0.0.1:${WEB_PORT}/api/docs/"
 echo "  Admin:                 http://127.0.0.1:${WEB_PORT}/admin/   (admin / stocklab-admin)"
 echo "  Kiwoom simulator:      ${KIWOOM_MOCK_BASE_URL}"
 echo
-.venv/bin/python manage.py runserver "127.0.0.1:${WEB_PORT}" &
+# ASGI (pages, API and the /ws/v1/live socket) under uvicorn.
+.venv/bin/uvicorn stocklab.asgi:application --host 127.0.0.1 --port "${WEB_PORT}" --log-level warning &
 pids+=($!)
 wait -n "${pids[@]}"

@@ -1,4 +1,7 @@
-/* 나의 잔고: summary cards, sortable holdings, allocation and P&L charts, auto-refresh. */
+/* 나의 잔고: summary cards, sortable holdings, allocation and P&L charts, auto-refresh; live prices and fills
+   over the live socket, and the auto-refresh as the fallback while it is down. */
+import { applyFill, applyPrice, newFill } from "./lib/live.js";
+import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, locale } from "./stocklab.js";
 
 const GAIN = "#d32f2f";
@@ -10,6 +13,11 @@ const STORAGE_KEY = "stocklab.balance.refresh";
 // The allocation legend goes under the doughnut on narrow screens.
 const narrowScreen = window.matchMedia("(max-width: 640px)");
 const charts = {}; // Chart.js instances stay outside Alpine's reactive proxies
+// Fills and balance events come in bursts (a fill, then Kiwoom's balance event): one reload answers them all.
+const RELOAD_DELAY_MS = 100;
+const CHART_EVERY_MS = 1000;
+// While the live socket is down, the page refreshes this often even with auto-refresh off.
+const FALLBACK_SECONDS = "30";
 
 Alpine.data("balance", () => ({
   format,
@@ -22,10 +30,13 @@ Alpine.data("balance", () => ({
   auto: false,
   interval: "30",
   timer: null,
+  liveState: live ? live.state : "down",
+  followed: [], // the codes whose prices this page follows (its holdings)
 
   init() {
     this.restorePreferences();
     this.applyAuto();
+    this.goLive();
     narrowScreen.addEventListener("change", () => {
       if (!charts.allocation) return;
       charts.allocation.options.plugins.legend.position = narrowScreen.matches ? "bottom" : "right";
@@ -42,6 +53,7 @@ Alpine.data("balance", () => ({
     if (ok) {
       this.balance = data;
       this.error = null;
+      this.follow(data.holdings.map((h) => h.stock_code));
       if (data.holdings.length > 0) this.$nextTick(() => this.drawCharts());
     } else if (status === 409 && data.code === "kiwoom_not_connected") {
       this.stopAuto();
@@ -71,7 +83,12 @@ Alpine.data("balance", () => ({
       [gettext("Return"), format.rate(s.total_return_rate), format.signClass(s.total_return_rate)],
       [gettext("Deposit"), format.won(s.deposit), ""],
       [gettext("Orderable amount"), format.won(s.orderable_amount), ""],
+      ...(typeof s.today_pnl === "number" ? [[gettext("Today's P&L"), format.signedWon(s.today_pnl), format.signClass(s.today_pnl)]] : []),
     ].map(([label, value, tone]) => ({ label, value, tone }));
+  },
+
+  get hasDayChange() {
+    return Boolean(this.balance?.holdings.some((h) => h.previous_close !== undefined && h.previous_close !== null));
   },
 
   get hasHoldings() {
@@ -190,10 +207,58 @@ Alpine.data("balance", () => ({
 
   applyAuto() {
     this.stopAuto();
-    if (!this.auto) return;
+    const fallback = this.liveState !== "live";
+    if (!this.auto && !fallback) return;
+    const seconds = this.auto ? Number(this.interval) : Number(FALLBACK_SECONDS);
     this.timer = setInterval(() => {
       if (!document.hidden) this.load();
-    }, Number(this.interval) * 1000);
+    }, seconds * 1000);
+  },
+
+  get liveNote() {
+    if (this.liveState === "live") return gettext("Prices and fills update live.");
+    return gettext("Live updates are off: the page refreshes itself every 30 s.");
+  },
+
+  // --- Live updates --------------------------------------------------------------------------------------
+  goLive() {
+    if (!live) return;
+    const seen = new Map();
+    let reload = null;
+    let drawn = 0;
+    const reloadSoon = () => {
+      clearTimeout(reload);
+      reload = setTimeout(() => this.load(), RELOAD_DELAY_MS);
+    };
+    live.onState((state) => {
+      this.liveState = state;
+      this.applyAuto();
+    });
+    live.on("reconnected", () => this.load()); // what happened while it was down
+    live.on("balance", reloadSoon);
+    live.on("order", (order) => {
+      const fill = newFill(order, seen);
+      if (!fill) return;
+      this.balance = applyFill(this.balance, order, fill); // at once; Kiwoom's own figures follow
+      reloadSoon();
+    });
+    live.on("price", (tick) => {
+      const before = this.balance;
+      this.balance = applyPrice(this.balance, tick);
+      if (this.balance === before || Date.now() - drawn < CHART_EVERY_MS) return;
+      drawn = Date.now();
+      this.$nextTick(() => this.drawCharts());
+    });
+  },
+
+  /** Follow the prices of `codes` (the holdings), letting go of those no longer held. */
+  follow(codes) {
+    if (!live) return;
+    const gone = this.followed.filter((code) => !codes.includes(code));
+    const added = codes.filter((code) => !this.followed.includes(code));
+    if (gone.length > 0) live.unsubscribe(gone);
+    if (added.length > 0) live.subscribe(added);
+    this.followed = [...codes];
   },
 }));
 

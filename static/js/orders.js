@@ -1,4 +1,7 @@
-/* Orders: the ledger with filters and pages, today's fills, and modify or cancel for open orders. */
+/* Orders: the ledger with filters and pages, today's fills, and modify or cancel for open orders; orders and
+   fills live over the live socket, refreshed every 30 s while it is down. */
+import { newFill } from "./lib/live.js";
+import { live } from "./live.js";
 import { Alpine, api, errorBox, fieldErrors, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
 const labels = readJson("ledger-labels");
@@ -9,6 +12,7 @@ const isOpen = (order) => labels.open_statuses.includes(order.status) && order.k
 // The words of the page's own buttons and notes, from the scripts' catalog (djangojs).
 const words = { modify: gettext("Modify"), cancel: gettext("Cancel"), check: gettext("Check now"), sending: gettext("Sending to Kiwoom…") };
 const now = () => format.dateTime(new Date().toISOString());
+const FALLBACK_MS = 30000;
 
 /** An order as the ledger shows it; `keys` is the connected keys' fingerprint suffix ("" without keys). */
 function ledgerRow(order, keys) {
@@ -101,6 +105,37 @@ Alpine.data("orders", () => ({
       this.readAddress();
       this.load(this.filteredUrl(this.addressPage()), { history: null });
     });
+    this.goLive();
+  },
+
+  // --- Live updates --------------------------------------------------------------------------------------
+  goLive() {
+    let poll = null;
+    const fallback = (state) => {
+      clearInterval(poll);
+      poll = null;
+      if (state !== "live") {
+        poll = setInterval(() => {
+          if (!document.hidden) this.refresh();
+        }, FALLBACK_MS);
+      }
+    };
+    if (!live) return fallback("down");
+    const seen = new Map();
+    live.onState(fallback);
+    live.on("reconnected", () => this.refresh());
+    live.on("order", (order) => {
+      const filled = newFill(order, seen);
+      this.liveOrder(order);
+      if (filled) this.loadFills();
+    });
+  },
+
+  /** An order from the live socket: its row, or, for one the page has not shown yet, the first page again. */
+  liveOrder(order) {
+    const { type: _type, ord_no: _number, average_price: _average, ...row } = order;
+    if (this.page?.results.some((o) => o.id === row.id)) this.orderChanged(row);
+    else if (this.page && !this.page.previous && !this.filtered) this.load();
   },
 
   /** The filters of the page's address; with `typed`, a filter the address lacks keeps what was typed. */

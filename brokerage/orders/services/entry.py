@@ -76,6 +76,7 @@ from brokerage.orders.errors import (
 from brokerage.orders.models import UNSETTLED_STATUSES, Exchange, LedgerNote, Order, OrderKind, OrderStatus
 from brokerage.orders.selectors import credential_find_for_order, trading_profile_of
 from brokerage.orders.services.idempotency import IdempotencyClaim, OrderOutcome, answer_of, order_replay
+from brokerage.orders.signals import order_changed_on_commit
 from stocklab.errors import ApplicationError
 
 # A token good for this much longer than KIWOOM_TOKEN_REFRESH_MARGIN is used as it is (tokens.token_get_valid
@@ -551,6 +552,7 @@ def order_record(
     if idempotency is not None:
         order.answer = fields["answer"] = answer_of(order, failure)
     Order.objects.filter(pk=order.pk).update(**fields)
+    order_changed_on_commit(order)
 
 
 def order_child_accept(
@@ -582,6 +584,7 @@ def order_child_accept(
         if not parent.is_open or parent.remaining_quantity == 0:
             parent.status = parent.closed_status
         parent.save(update_fields=["modified_quantity", "cancelled_quantity", "status", "updated_at"])
+        order_changed_on_commit(parent)
         child.parent = parent
         order_record(
             order=child,

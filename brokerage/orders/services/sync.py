@@ -43,6 +43,7 @@ from brokerage.orders.selectors import orders_to_sync
 from brokerage.orders.services.book import DayBook, kst_date
 from brokerage.orders.services.reconciliation import unresolved_reconcile
 from brokerage.orders.services.timing import pending_timeout
+from brokerage.orders.signals import order_changed_on_commit, orders_changed_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def order_settle_abandoned(*, user: User | None = None) -> int:
     abandoned = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=now - pending_timeout())
     if user is not None:
         abandoned = abandoned.filter(user=user)
+    orders_changed_on_commit(abandoned.values_list("pk", flat=True))
     sent = abandoned.filter(sent_at__isnull=False).update(
         status=OrderStatus.UNRESOLVED,
         note=LedgerNote.PROCESS_STOPPED_AFTER,
@@ -303,6 +305,7 @@ def _apply_seen(seen: Mapping[int, _Seen | None], now: datetime) -> None:
             after = (order.status, order.filled_quantity, order.average_fill_price, order.cancelled_quantity)
             if after != before:
                 order.updated_at = now
+                order_changed_on_commit(order)
         Order.objects.bulk_update(orders, _SYNCED_FIELDS)
     if orders and sum(order.filled_quantity for order in orders) != filled_before:
         account_cache_invalidate(user_id=orders[0].user_id)  # new fills moved cash and holdings

@@ -1,0 +1,89 @@
+"""Who is on the other end of a /ws/v1/live socket: a page (its session) or a script (`?token=<JWT access>`).
+
+A browser cannot set headers on a WebSocket, so scripts pass their access token in the query string. A token
+that is there but not a valid, current access token (bad, expired, a refresh token, a changed password) is
+refused even when a session cookie came along: the consumer accepts, says why, and closes with
+`CLOSE_UNAUTHENTICATED`, so that the client can tell "log in again" from a network failure.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+# The close code of a refused handshake (4000-4999 are the application's; 4401 reads as HTTP's 401).
+CLOSE_UNAUTHENTICATED = 4401
+# Where the middleware leaves the reason a token was refused, for the consumer: one of the error codes below.
+AUTH_ERROR = "live_auth_error"
+TOKEN_EXPIRED = "token_expired"
+TOKEN_INVALID = "token_invalid"
+NOT_AUTHENTICATED = "not_authenticated"
+
+
+@database_sync_to_async
+def _token_user(raw: str):
+    """The active user an access token names, or the error code that refuses it."""
+    try:
+        token = AccessToken(raw)  # checks the signature, the expiry and that it is an access token
+    except ExpiredTokenError:
+        return None, TOKEN_EXPIRED
+    except TokenError:
+        return None, TOKEN_INVALID
+    try:
+        # The API's own checks: the user exists, is active, and has not changed the password since.
+        return JWTAuthentication().get_user(token), None
+    except AuthenticationFailed:
+        return None, TOKEN_INVALID
+
+
+def _has_origin(scope) -> bool:
+    return any(name == b"origin" for name, _value in scope.get("headers", ()))
+
+
+class QueryTokenAuthMiddleware(BaseMiddleware):
+    """`?token=<access>` authenticates the socket; without one, only a browser's session counts."""
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope)
+        tokens = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True).get(
+            "token"
+        )
+        if tokens:
+            user, error = await _token_user(tokens[0])
+            scope["user"] = user or AnonymousUser()
+            if error:
+                scope[AUTH_ERROR] = error
+        elif not _has_origin(scope):
+            # Browsers always send Origin with a WebSocket handshake, and only a browser's cookies can be
+            # borrowed by another site: a client without one is a script, and scripts use tokens.
+            scope["user"] = AnonymousUser()
+        return await super().__call__(scope, receive, send)
+
+
+class _OriginValidator(OriginValidator):
+    def valid_origin(self, parsed_origin):
+        # No Origin: not a browser, so no cross-site use of a session; the token middleware requires a token.
+        return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+def LiveOriginValidator(application):
+    """channels' AllowedHostsOriginValidator, also letting scripts (which send no Origin) through."""
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return _OriginValidator(application, allowed_hosts)
+
+
+def LiveAuthMiddlewareStack(inner):
+    """The session (cookies, then the user), then a query token over it."""
+    return AuthMiddlewareStack(QueryTokenAuthMiddleware(inner))
