@@ -1,4 +1,5 @@
 from brokerage.orders.api import AccountFillsViewSet, OrderEntryViewSet, OrderViewSet
+from brokerage.orders.position_api import StockPositionViewSet
 from stocklab.api.routers import ApiRouter, SingletonRouter
 
 singletons = SingletonRouter()
@@ -8,5 +9,7 @@ singletons.register("kiwoom/account", AccountFillsViewSet, basename="kiwoom-acco
 
 collections = ApiRouter()
 collections.register("kiwoom/orders", OrderViewSet, basename="kiwoom-orders")
+# A stock page's position beside the market's stocks/{code}/... (issue 15): the market may not read orders.
+collections.register("kiwoom/stocks", StockPositionViewSet, basename="kiwoom-stock-position")
 
 urlpatterns = singletons.urls + collections.urls

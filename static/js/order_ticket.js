@@ -1,4 +1,7 @@
 /* The order ticket: buy or sell, name lookup, tick grid, a confirmation step, one idempotency key per order. */
+import { searchWords, stockSearch } from "./header_search.js";
+import { attachCombobox } from "./lib/search.js";
+import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, loginUrl, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
 const labels = readJson("ledger-labels");
@@ -65,6 +68,21 @@ Alpine.data("ticket", () => ({
     this.$watch("price", () => this.fieldChanged("price"));
     this.lookUpName();
     this.loadHoldings();
+    // The stock field searches every listed stock (code, name, 초성); a choice fills in its code.
+    attachCombobox({
+      input: this.$refs.stockSearch,
+      listbox: this.$refs.stockResults,
+      search: stockSearch(this.$root.dataset.stockUrl),
+      words: searchWords,
+      onPick: (stock) => {
+        this.names[stock.stock_code] = stock.name;
+        this.code = stock.stock_code;
+      },
+    });
+    // The result card follows its order as Kiwoom fills it (the recheck stays, for when the socket is down).
+    live?.on("order", (order) => {
+      if (this.result?.id === order.id) this.resultChanged(order);
+    });
   },
 
   /** A field changed since its error was told: the error was about what it held before. */
@@ -85,12 +103,6 @@ Alpine.data("ticket", () => ({
     } else if (status === 409 && data.code === "kiwoom_not_connected") {
       this.notConnected = data.detail;
     }
-  },
-
-  get stocks() {
-    return Object.entries(this.names)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([code, name]) => ({ code, name }));
   },
 
   /** A name typed in full (or picked by name from the list) becomes its code. */
@@ -334,13 +346,30 @@ Alpine.data("ticket", () => ({
       quantity: format.shares(order.quantity),
       price: order.price ? format.won(order.price) : gettext("Market"),
       orderedAt: format.dateTime(order.ordered_at),
+      filled: filledText(order),
     };
     this.$nextTick(() => this.$refs.result.focus());
+  },
+
+  /** The result card's order as it now stands (a recheck's answer, or the live socket's). */
+  resultChanged(order) {
+    this.result = { ...this.result, status: labels.statuses[order.status] || order.status, statusCode: order.status, filled: filledText(order) };
   },
 
   async recheck(order) {
     const { ok, data } = await api.get(`${this.$root.dataset.orderListUrl}/${order.id}`);
     if (!ok || this.result?.id !== order.id) return;
-    this.result = { ...this.result, status: labels.statuses[data.status] || data.status, statusCode: data.status };
+    this.resultChanged(data);
   },
 }));
+
+/** "3 of 10 shares, average ₩70,100", or "" before any fill. */
+function filledText(order) {
+  if (!order.filled_quantity) return "";
+  const values = {
+    filled: format.number(order.filled_quantity),
+    quantity: format.shares(order.quantity),
+    price: format.won(order.average_fill_price ?? order.average_price),
+  };
+  return interpolate(gettext("%(filled)s of %(quantity)s, average %(price)s"), values, true);
+}
