@@ -1,3 +1,10 @@
 """This domain's pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from brokerage.history import views
+
+urlpatterns = [
+    path("journal/", views.journal, name="journal"),
+    path("history/", views.history, name="history"),
+]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from rest_framework import serializers
+
+from brokerage.portfolio.services import holding_day_change, holding_today_pnl
 
 
 class Rate(serializers.DecimalField):
@@ -18,6 +22,7 @@ class AccountSummarySerializer(serializers.Serializer):
     estimated_deposit_asset = serializers.IntegerField()
     deposit = serializers.IntegerField()
     orderable_amount = serializers.IntegerField()
+    today_pnl = serializers.IntegerField(help_text="Σ of the holdings' today_pnl.")
 
 
 class HoldingSerializer(serializers.Serializer):
@@ -32,6 +37,22 @@ class HoldingSerializer(serializers.Serializer):
     profit_loss = serializers.IntegerField()
     return_rate = Rate()
     weight = Rate()
+    previous_close = serializers.IntegerField(help_text="전일종가.")
+    day_change = serializers.SerializerMethodField(help_text="전일대비: current price − previous close.")
+    day_change_rate = serializers.SerializerMethodField(help_text="Day change / previous close, percent.")
+    today_pnl = serializers.SerializerMethodField(help_text="Day change × quantity, KRW.")
+
+    def get_day_change(self, holding) -> int:
+        return holding_day_change(holding)
+
+    def get_day_change_rate(self, holding) -> str:
+        if not holding.previous_close:
+            return "0.00"
+        rate = Decimal(holding_day_change(holding) * 100) / holding.previous_close
+        return str(rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+    def get_today_pnl(self, holding) -> int:
+        return holding_today_pnl(holding)
 
 
 class AccountBalanceSerializer(serializers.Serializer):

@@ -59,6 +59,8 @@ class AccountSummary:
     estimated_deposit_asset: int
     deposit: int
     orderable_amount: int
+    # Σ (current price − previous close) × quantity over the holdings (전일대비 in KRW).
+    today_pnl: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,17 @@ def _balance_refresh(*, user: User, mode: str, seen: str | None, fresh_for: time
     return balance
 
 
+def holding_day_change(holding: kiwoom.Holding) -> int:
+    """전일대비: the price's change since the previous close (0 when Kiwoom gave no previous close)."""
+    return holding.current_price - holding.previous_close if holding.previous_close else 0
+
+
+def holding_today_pnl(holding: kiwoom.Holding) -> int:
+    """Today's P&L of a holding from the previous close: its day change times the shares held now (shares
+    bought today count from the previous close too; kt00018 does not say at what price)."""
+    return holding_day_change(holding) * holding.quantity
+
+
 def _balance_fetch_upstream(*, user: User, mode: str) -> AccountBalance:
     balance, deposit = kiwoom_calls_for(
         user=user,
@@ -177,6 +190,7 @@ def _balance_fetch_upstream(*, user: User, mode: str) -> AccountBalance:
             estimated_deposit_asset=summary.estimated_deposit_asset,
             deposit=deposit.deposit,
             orderable_amount=deposit.orderable_amount,
+            today_pnl=sum(holding_today_pnl(holding) for holding in balance.holdings),
         ),
         holdings=balance.holdings,
         # When Kiwoom answered (the two calls run at once, each after its rate-limit slot).

@@ -1,0 +1,25 @@
+"""The history domain's services."""
+
+from brokerage.history.costs import Costs, costs_all, costs_for
+from brokerage.history.services.snapshots import (
+    SweepOutcome,
+    SweepPlan,
+    snapshot_day_for,
+    snapshot_take,
+    snapshots_intraday_prune,
+    snapshots_sweep,
+    snapshots_take_many,
+)
+
+__all__ = [
+    "Costs",
+    "SweepOutcome",
+    "SweepPlan",
+    "costs_all",
+    "costs_for",
+    "snapshot_day_for",
+    "snapshot_take",
+    "snapshots_intraday_prune",
+    "snapshots_sweep",
+    "snapshots_take_many",
+]
