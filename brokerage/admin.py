@@ -13,6 +13,9 @@ from accounts.models import SecurityEvent, User
 from brokerage.connections.admin import ConnectionFilter, KiwoomCredentialInline, admin_action_record
 from brokerage.connections.models import CredentialStatus, KiwoomCredential, Mode
 from brokerage.connections.services import credential_disconnect
+from brokerage.history import admin as history_admin  # noqa: F401  (registers the snapshots' admin)
+from brokerage.live import admin as live_admin  # noqa: F401  (registers the streams' admin)
+from brokerage.market import admin as market_admin  # noqa: F401  (registers the stock master's admin)
 from brokerage.orders.admin import TradingProfileInline
 from brokerage.orders.models import TradingProfile
 from stocklab.errors import ApplicationError

@@ -26,7 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ("stocklab", "accounts", "brokerage")
-DOMAINS = ("kiwoom", "connections", "portfolio", "market", "orders")
+DOMAINS = ("kiwoom", "connections", "portfolio", "market", "orders", "live", "history")
 # brokerage's modules that put the domains together for Django and Celery; nothing else imports two domains.
 GATHERERS = ("models", "admin", "tasks", "urls", "web_urls", "views")
 
@@ -223,7 +223,9 @@ HOUSE = {
         "from brokerage.portfolio import services as portfolio\n"
     ),
     "brokerage/live/__init__.py": "",
-    "brokerage/live/services.py": "from brokerage.orders import services\nfrom brokerage.market import services\n",
+    "brokerage/live/services.py": (
+        "from brokerage.orders import services\nfrom brokerage.market import services as market\n"
+    ),
     "brokerage/history/__init__.py": "",
     "brokerage/history/services.py": "from brokerage.orders import services\n",
     **{

@@ -52,6 +52,8 @@ SCHEMA_SHOULD_REFUSE = {
 # Refusals of valid-looking input that no schema can express, documented in words: Django's password rules
 # (common, all digits, like the username), and a date range that ends before it starts.
 UNEXPRESSIBLE = {("POST /api/v1/auth/signup", "password"), ("GET /api/v1/kiwoom/orders", "date_to")}
+HISTORY_PERIODS = ("realized", "journal", "orders", "fills")
+UNEXPRESSIBLE |= {(f"GET /api/v1/kiwoom/history/{name}", "end") for name in HISTORY_PERIODS}
 # Schema conformance of the answer, and invalid input refused (schemathesis' own checks).
 CONFORMANCE_CHECKS = [
     openapi_checks.content_type_conformance,

@@ -81,7 +81,17 @@ SECURE_CSP = {
     "style-src": ["'self'"],
     "img-src": ["'self'", "data:"],
     "font-src": ["'self'"],
-    "connect-src": ["'self'"],
+    # The live socket (/ws/v1/live) at the site's own hosts: CSP 3 counts same-host ws:/wss: as 'self', but
+    # browsers that predate it need them named (either scheme: ws over http, wss over https; any port).
+    "connect-src": [
+        "'self'",
+        *(
+            f"{scheme}://{'*' + host if host.startswith('.') else host}:*"
+            for host in ALLOWED_HOSTS
+            if host != "*" and "[" not in host  # CSP has no form for IPv6 literals
+            for scheme in ("ws", "wss")
+        ),
+    ],
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
     "form-action": ["'self'"],
@@ -271,6 +281,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "stocklab.api.schema.paths_without_trailing_slash",
+        "brokerage.live.schema.live_protocol_description",  # the /ws/v1/live protocol (issue 14)
     ],
 }
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -308,19 +319,112 @@ ORDER_RECONCILE_INTERVAL = env.int("ORDER_RECONCILE_INTERVAL", default=60)
 KIWOOM_MOCK_WS_URL = env("KIWOOM_MOCK_WS_URL", default="wss://mockapi.kiwoom.com:10000/api/dostk/websocket")
 KIWOOM_REAL_WS_URL = env("KIWOOM_REAL_WS_URL", default="wss://api.kiwoom.com:10000/api/dostk/websocket")
 # Browsers' live channel: Redis when there is one (ASGI processes share it), else one process's memory.
+# redis-py's pool refuses (rather than waits) past max_connections, 100 by default: a burst of pages
+# reconnecting at once after a deploy needs more group_adds in flight than that. Its reads time out after 5 s
+# by default, exactly when channels-redis's blocking receive (BZPOPMIN, 5 s) returns on an idle socket. All
+# the sockets of one ASGI process share one Redis list, whose `capacity` (100 by default) would silently drop
+# a burst of fills fanned out to thousands of open pages.
 CHANNEL_LAYERS = (
-    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 15}],
+                "capacity": 50_000,
+            },
+        }
+    }
     if REDIS_URL
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
+# A page's interest in a code lapses this long after its last refresh (the consumer refreshes every 30 s).
+LIVE_INTEREST_TTL = env.int("LIVE_INTEREST_TTL", default=90)
+# Stream processes own credentials through Redis leases: a lease lasts LIVE_LEASE_TTL seconds and its owner
+# renews it every LIVE_LEASE_RENEW seconds, so a dead owner's keys are taken over within about the TTL plus
+# one discovery round (LIVE_DISCOVERY_INTERVAL).
+LIVE_LEASE_TTL = env.float("LIVE_LEASE_TTL", default=10.0)
+LIVE_LEASE_RENEW = env.float("LIVE_LEASE_RENEW", default=3.0)
+LIVE_DISCOVERY_INTERVAL = env.float("LIVE_DISCOVERY_INTERVAL", default=2.0)
+# Reconnection backoff (seconds): doubles from the first to the most, with jitter.
+LIVE_BACKOFF_FIRST = env.float("LIVE_BACKOFF_FIRST", default=1.0)
+LIVE_BACKOFF_MAX = env.float("LIVE_BACKOFF_MAX", default=60.0)
+# Kiwoom sockets one stream process holds at most; the rest are left to other processes.
+LIVE_MAX_SOCKETS = env.int("LIVE_MAX_SOCKETS", default=2000)
+# The stream process's name in leases and the admin; empty: host name and process id.
+LIVE_STREAM_ID = env("LIVE_STREAM_ID", default="")
+# Browser side of /ws/v1/live: codes one connection may follow, and how often it refreshes that interest.
+LIVE_SUBSCRIBE_LIMIT = env.int("LIVE_SUBSCRIBE_LIMIT", default=50)
+LIVE_INTEREST_REFRESH_SECONDS = 30
+# Run the stream inside the ASGI process (the one-process demo, whose in-memory channel layer reaches no
+# other process); deployments run `manage.py kiwoom_stream` apart.
+LIVE_STREAM_IN_PROCESS = env.bool("LIVE_STREAM_IN_PROCESS", default=False)
 # --- end live streams
 
 # --- Market data (issue 15) ------------------------------------------------------------------------------
-MARKET_BEAT_SCHEDULE: dict = {}
+from celery.schedules import crontab  # noqa: E402  (kept inside this block)
+
+# The user whose connected Kiwoom keys read the stock master (ka10099) every day: an operator's account, so
+# that the sync spends no customer's rate limit. Empty: any connected credential (brokerage.market.services).
+MARKET_DATA_CREDENTIAL_USER = env("MARKET_DATA_CREDENTIAL_USER", default="")
+# The daily stock master sync (Korea time): before the 08:00 pre-market session, after KRX's overnight
+# listing changes. A run still queued an hour later is dropped: the next day's does the same work.
+MARKET_STOCK_MASTER_SYNC_HOUR = env.int("MARKET_STOCK_MASTER_SYNC_HOUR", default=7)
+MARKET_BEAT_SCHEDULE: dict = {
+    "market-stock-master-sync": {
+        "task": "brokerage.market.tasks.market_stock_master_sync",
+        "schedule": crontab(hour=MARKET_STOCK_MASTER_SYNC_HOUR, minute=30),
+        "options": {"expire_seconds": 3600},
+    },
+}
 # --- end market data
 
 # --- History (issue 16) ----------------------------------------------------------------------------------
-HISTORY_BEAT_SCHEDULE: dict = {}
+from celery.schedules import crontab  # noqa: E402  (kept inside this block)
+
+# Costs used for P&L from our own ledger, by mode (fractions). Kiwoom's 모의투자 charges 0.35% commission,
+# far above the 0.015% of its real online accounts; the sell tax (증권거래세 + 농특세) is 0.20% from 2026.
+# Commission is floored to 10 won per order, tax to 1 won.
+HISTORY_COSTS = {
+    "mock": {
+        "commission_rate": env("HISTORY_COMMISSION_RATE_MOCK", default="0.0035"),
+        "sell_tax_rate": env("HISTORY_SELL_TAX_RATE_MOCK", default="0.0020"),
+    },
+    "real": {
+        "commission_rate": env("HISTORY_COMMISSION_RATE_REAL", default="0.00015"),
+        "sell_tax_rate": env("HISTORY_SELL_TAX_RATE_REAL", default="0.0020"),
+    },
+}
+# The sweep: credentials per Celery task, threads per task (each thread waits on Kiwoom, not on the CPU).
+HISTORY_SWEEP_CHUNK = env.int("HISTORY_SWEEP_CHUNK", default=500)
+HISTORY_SWEEP_THREADS = env.int("HISTORY_SWEEP_THREADS", default=24)
+# Missed trading days further back than this are not marked as gaps one by one.
+HISTORY_GAP_LOOKBACK_DAYS = env.int("HISTORY_GAP_LOOKBACK_DAYS", default=31)
+# Intraday points for the 1D view, every HISTORY_INTRADAY_MINUTES while the market is open, kept for
+# HISTORY_INTRADAY_KEEP_DAYS.
+HISTORY_INTRADAY_ENABLED = env.bool("HISTORY_INTRADAY_ENABLED", default=True)
+HISTORY_INTRADAY_MINUTES = 10
+HISTORY_INTRADAY_KEEP_DAYS = env.int("HISTORY_INTRADAY_KEEP_DAYS", default=7)
+# A change of the D+2 deposit that fills, commission and tax leave unexplained by at most this many won (or
+# HISTORY_FLOW_TOLERANCE_RATE of the day's traded amount) is rounding, not a deposit or withdrawal.
+HISTORY_FLOW_TOLERANCE = env.int("HISTORY_FLOW_TOLERANCE", default=1000)
+HISTORY_FLOW_TOLERANCE_RATE = env("HISTORY_FLOW_TOLERANCE_RATE", default="0.005")
+# Beat (Korea time, CELERY_TIMEZONE): the daily snapshot after the 15:40 close auction, catch-ups after the
+# after-hours session and before the next opening (both still see the last close), and the intraday points.
+HISTORY_BEAT_SCHEDULE: dict = {
+    "history-snapshots-daily": {
+        "task": "brokerage.history.tasks.history_snapshots_daily",
+        "schedule": crontab(hour=15, minute=40, day_of_week="mon-fri"),
+    },
+    "history-snapshots-catch-up": {
+        "task": "brokerage.history.tasks.history_snapshots_daily",
+        "schedule": crontab(hour="7,18", minute=10),
+    },
+    "history-snapshots-intraday": {
+        "task": "brokerage.history.tasks.history_snapshots_intraday",
+        "schedule": crontab(minute="*/10", hour="9-15", day_of_week="mon-fri"),
+        "options": {"expire_seconds": 540},
+    },
+}
 # --- end history
 
 # --- Celery -----------------------------------------------------------------------------------------------
