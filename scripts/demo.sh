@@ -22,6 +22,9 @@ trap cleanup EXIT INT TERM
 .venv/bin/python -m kiwoom_sim --host 127.0.0.1 --port "$SIM_PORT" --seed 7 --demo-keys &
 pids+=($!)
 .venv/bin/python manage.py demo_setup --wait-for-simulator 30
+# The stock master from the simulator (3,226 codes, about 10 s); without it search knows the 26 seeded names.
+.venv/bin/python manage.py kiwoom_sync_stocks --no-progress \
+    || echo "  Stock master not synced: search knows the 26 seeded names until the daily sync."
 .venv/bin/celery -A stocklab worker --beat --loglevel WARNING --concurrency 1 &
 pids+=($!)
 echo

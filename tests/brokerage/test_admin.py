@@ -400,6 +400,11 @@ class TestKorean:
             "KiwoomCredential": "키움증권 연동",
             "Order": "주문",
             "TradingProfile": "거래 권한과 한도",
+            "StreamState": "실시간 스트림",
+            "Stock": "종목",
+            "Watchlist": "관심종목 그룹",
+            "AccountSnapshot": "계좌 스냅샷",
+            "IndexDaily": "지수 종가",
         }
 
     def test_the_credential_list(self, korean_admin):
