@@ -289,9 +289,11 @@ def _apply_seen(seen: Mapping[int, _Seen | None], now: datetime) -> None:
             if observation is None or not order.is_open:
                 continue
             before = (order.status, order.filled_quantity, order.average_fill_price, order.cancelled_quantity)
-            order.filled_quantity = max(order.filled_quantity, observation.filled)
-            if observation.average_price is not None:
+            # A list read before a live 00 event the stream has applied since knows fewer fills: its average
+            # is of those fewer shares, so it is taken only when it covers every fill the ledger knows.
+            if observation.average_price is not None and observation.filled >= order.filled_quantity:
                 order.average_fill_price = observation.average_price
+            order.filled_quantity = max(order.filled_quantity, observation.filled)
             if not order.change_in_doubt:
                 # Whatever is neither filled, moved to a modification nor open any more was cancelled: by us,
                 # at Kiwoom's side, or by the close for an earlier day's order.

@@ -154,3 +154,16 @@ def test_order_changed_is_sent_after_commit_with_the_order(resting, user):
         assert len(received) == 1  # nothing changed, nothing sent
     finally:
         order_changed.disconnect(receiver)
+
+
+@pytest.mark.usefixtures("every_look_syncs")
+def test_a_list_read_before_a_later_event_does_not_take_the_average_back(resting, user):
+    """The stream applied six shares at 69,900 on average; a list read earlier knew only four at 70,000."""
+    six = event(resting.kiwoom_order_number, "체결", filled=6, amount=419_400, remaining=4)
+    apply(user, six)
+    stale = sync._Seen(filled=4, average_price=70_000, remaining=6)
+
+    sync._apply_seen({resting.pk: stale}, resting.created_at)
+
+    resting.refresh_from_db()
+    assert (resting.filled_quantity, resting.average_fill_price) == (6, 69_900)
