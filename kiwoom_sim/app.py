@@ -299,7 +299,7 @@ async def _tick(app: web.Application) -> None:
             log.exception("market tick failed")
         try:
             state.hub.close_dead_tokens(state.tokens, state.clock.now())
-            state.hub.push_market(state)
+            state.hub.push_market(state.market, state.engine, state.clock.now())
         except Exception:
             log.exception("stream tick failed")
 

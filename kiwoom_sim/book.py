@@ -11,8 +11,9 @@ from typing import Any
 
 from .clock import KST, SimClock, is_trading_day, next_trading_day, previous_trading_day, trading_date
 from .config import Settings
-from .market import Market, Stock, Watch, on_tick_grid
+from .market import Market, Stock, Watch
 from .protocol import order_rejection, rate, signed_price, unknown_stock
+from .ticks import on_tick_grid
 
 BUY = "buy"
 SELL = "sell"

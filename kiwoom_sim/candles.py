@@ -1,7 +1,8 @@
 """Candles consistent with the random walk: daily history generated backwards from a stock's first base price
 (five years, deterministic from the seed), the days the simulator has closed since, and today's candle from
 today's open, high, low and current price; weeks and months gathered from the days; minute bars as walked
-today (and the last sessions), drawn from the day's candle for older days. Also the index levels (ka20006).
+today (and the last sessions), drawn from the day's candle for older days. Also the indices' days (ka20006;
+`indices` walks their levels).
 
 Everything is split-adjusted as stored; a few generated stocks had a split (`split_of`), and the raw prices
 before it are the adjusted ones times the ratio (PROTOCOL.md M4.1 `upd_stkpc_tp`).
@@ -13,12 +14,14 @@ import math
 import random
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from .clock import KST, is_trading_day, previous_trading_day
-from .market import DayBar, Market, Stock, ceil_to_tick, floor_to_tick, price_limits
+from .bars import DayBar, MinuteBar
+from .clock import KST, SESSION_MINUTES, SESSION_OPEN_MINUTE, is_trading_day, previous_trading_day
+from .indices import INDICES, IndexState
+from .market import Market, Stock
+from .ticks import ceil_to_tick, floor_to_tick, price_limits
 
 __all__ = [
     "INDICES",
@@ -39,8 +42,6 @@ __all__ = [
 
 HISTORY_DAYS = 5 * 365 + 7  # calendar days of generated daily history before a stock's first session
 MINUTE_HISTORY_SESSIONS = 20  # trading days of minute bars offered by ka10080
-SESSION_OPEN_MINUTE = 9 * 60  # drawn minute bars of past days cover the regular session, 09:00-15:30
-SESSION_MINUTES = 390
 SECONDS_PER_SESSION = 23_400  # a day's volume is about this many walk steps' worth
 # About one generated stock in this many had a split in its history.
 SPLIT_ONE_IN = 40
@@ -162,20 +163,6 @@ def gather(bars: list[DayBar], period: str) -> list[DayBar]:
 # --- Minute bars ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MinuteBar:
-    minute: int  # minutes since the epoch (the bar's start)
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-
-    @property
-    def start(self) -> datetime:
-        return datetime.fromtimestamp(self.minute * 60, KST)
-
-
 def minute_bars(market: Market, stock: Stock, day: date) -> list[MinuteBar]:
     """A day's 1-minute bars, oldest first: as walked (today, the kept sessions) or drawn from its candle."""
     if day == stock.session_date:
@@ -275,92 +262,10 @@ def minute_sessions(stock: Stock, newest: date) -> Iterator[date]:
 
 # --- Indices (ka20006) ------------------------------------------------------------------------------------
 
-# inds_cd -> (name, starting level in hundredths, typical day volume in thousand shares, value in million KRW)
-INDICES: dict[str, tuple[str, int, int, int]] = {
-    "001": ("종합(KOSPI)", 260_000, 400_000, 10_000_000),
-    "002": ("대형주", 255_000, 150_000, 7_000_000),
-    "003": ("중형주", 290_000, 120_000, 2_000_000),
-    "004": ("소형주", 240_000, 130_000, 1_000_000),
-    "101": ("종합(KOSDAQ)", 85_000, 900_000, 8_000_000),
-    "201": ("KOSPI200", 35_000, 100_000, 6_000_000),
-    "701": ("KRX100", 550_000, 90_000, 6_000_000),
-}
-INDEX_MINUTE_SIGMA = 0.0006  # relative move of an index per minute
-
-
-@dataclass
-class IndexState:
-    """An index's own walk, one step a minute, with its sessions and history like a stock's."""
-
-    code: str
-    rng: random.Random
-    level: int  # hundredths of a point
-    open: int
-    high: int
-    low: int
-    volume: int
-    value: int
-    minute: int
-    session_date: date
-    anchor_date: date
-    anchor_base: int
-    finished: list[tuple[DayBar, int]] = field(default_factory=list)  # (bar, trading value)
-
 
 def index_state(market: Market, code: str) -> IndexState | None:
     """The live state of an index (created on first use, walked up to the clock)."""
-    spec = INDICES.get(code)
-    if spec is None:
-        return None
-    indices = market.indices
-    state = indices.get(code)
-    minute = market.minute_of(market.current_step())
-    if state is None:
-        # An index walks from the market's start, whenever it is first asked for.
-        level, start = spec[1], market.minute_of(market.start_step)
-        state = indices[code] = IndexState(
-            code=code,
-            rng=random.Random(f"{market.seed}:index:{code}"),
-            level=level,
-            open=level,
-            high=level,
-            low=level,
-            volume=0,
-            value=0,
-            minute=start,
-            session_date=market.session_date,
-            anchor_date=market.session_date,
-            anchor_base=level,
-        )
-    _walk_index(market, state, spec, minute)
-    return state
-
-
-def _walk_index(market: Market, state: IndexState, spec: tuple[str, int, int, int], minute: int) -> None:
-    # Sessions follow the market's: a `roll_day` (market.session_date moved on) or a midnight passing.
-    per_minute_volume, per_minute_value = spec[2] // SESSION_MINUTES, spec[3] // SESSION_MINUTES
-    steps = min(minute - state.minute, 60 * 24 * 7)
-    for _ in range(max(steps, 0)):
-        state.minute += 1
-        day = datetime.fromtimestamp(state.minute * 60, KST).date()
-        if day > state.session_date and market.session_date <= day:
-            close_index_day(state, day)
-        state.level = max(100, round(state.level * math.exp(state.rng.gauss(0, INDEX_MINUTE_SIGMA))))
-        state.high, state.low = max(state.high, state.level), min(state.low, state.level)
-        state.volume += int(per_minute_volume * (0.5 + state.rng.random()))
-        state.value += int(per_minute_value * (0.5 + state.rng.random()))
-    state.minute = max(state.minute, minute)
-    if market.session_date > state.session_date:
-        close_index_day(state, market.session_date)
-
-
-def close_index_day(state: IndexState, new_session: date) -> None:
-    if is_trading_day(state.session_date):
-        bar = DayBar(state.session_date, state.open, state.high, state.low, state.level, state.volume)
-        state.finished.append((bar, state.value))
-    state.session_date = new_session
-    state.open = state.high = state.low = state.level
-    state.volume = state.value = 0
+    return market.index(code)
 
 
 @lru_cache(maxsize=16)

@@ -12,6 +12,9 @@ import holidays
 
 KST = timezone(timedelta(hours=9), "KST")
 STAMP_FORMAT = "%Y%m%d%H%M%S"
+# The regular session, 09:00-15:30: its first minute of the day and its length in minutes.
+SESSION_OPEN_MINUTE = 9 * 60
+SESSION_MINUTES = 390
 
 
 def parse_stamp(text: str) -> datetime:

@@ -7,13 +7,10 @@ orders at their prices on top of a seeded crowd of other traders' quantities (PR
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING
 
-from .book import BUY, SELL
-from .market import Stock, tick_size
-
-if TYPE_CHECKING:
-    from .state import SimState
+from .book import BUY, SELL, Engine
+from .market import Market, Stock
+from .ticks import tick_size
 
 DEPTH = 10
 # The crowd's quantities change every this many walk steps (a book that moves, but not on every request).
@@ -22,37 +19,37 @@ REFRESH_STEPS = 5
 Level = tuple[int, int]  # (price, quantity)
 
 
-def book_levels(state: SimState, code: str) -> tuple[list[Level], list[Level]]:
+def book_levels(market: Market, engine: Engine, code: str) -> tuple[list[Level], list[Level]]:
     """Asks (lowest price first) and bids (highest first), up to 10 each, inside the daily limits.
 
     The best bid is the last price and the best ask one tick above it (the simulator's quote); each level
     holds the crowd's quantity plus the open quantity of the simulator's resting orders at that price.
     Raises KeyError for a code outside the universe.
     """
-    stock = state.market.get(code)
+    stock = market.get(code)
     if stock is None:
         raise KeyError(code)
-    resting = resting_quantities(state, code)
+    resting = resting_quantities(engine, code)
     bucket = stock.step // REFRESH_STEPS
     asks: list[Level] = []
     price = stock.price + tick_size(stock.price)
     while len(asks) < DEPTH and price <= stock.upper:
-        crowd = _crowd(state.market.seed, stock, price, bucket, len(asks))
+        crowd = _crowd(market.seed, stock, price, bucket, len(asks))
         asks.append((price, crowd + resting[SELL].get(price, 0)))
         price += tick_size(price)
     bids: list[Level] = []
     price = stock.price
     while len(bids) < DEPTH and price >= stock.lower:
-        crowd = _crowd(state.market.seed, stock, price, bucket, len(bids))
+        crowd = _crowd(market.seed, stock, price, bucket, len(bids))
         bids.append((price, crowd + resting[BUY].get(price, 0)))
         price -= tick_size(price - 1)
     return asks, bids
 
 
-def resting_quantities(state: SimState, code: str) -> dict[str, dict[int, int]]:
+def resting_quantities(engine: Engine, code: str) -> dict[str, dict[int, int]]:
     """Open quantity of the simulator's resting orders in `code`, by side and limit price."""
     by_side: dict[str, dict[int, int]] = {BUY: {}, SELL: {}}
-    for order in state.engine.resting.get(code, ()):
+    for order in engine.resting.get(code, ()):
         if order.open_qty > 0:
             prices = by_side[order.side]
             prices[order.limit] = prices.get(order.limit, 0) + order.open_qty

@@ -13,18 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .orderbook import book_levels
 from .protocol import signed_price
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from .state import SimState
+    from .book import Engine
+    from .market import Market, Stock
     from .tokens import TokenStore
-
-try:  # the market-sim engineer's order book (PROTOCOL.md M3); 0D is pushed once it is there
-    from .orderbook import book_levels
-except ImportError:  # pragma: no cover - until kiwoom_sim/orderbook.py lands
-    book_levels = None
 
 REAL_NAMES = {"00": "주문체결", "04": "현물잔고", "0B": "주식체결", "0D": "주식호가잔량"}
 MARKET_TYPES = ("0B", "0D")
@@ -188,7 +185,7 @@ class StreamHub:
                 closed += 1
         return closed
 
-    def push_market(self, state: SimState) -> None:
+    def push_market(self, market: Market, engine: Engine, now: datetime) -> None:
         """One `0B` per registered code that traded since the last push, one `0D` per changed book."""
         listeners: dict[tuple[str, str], list[StreamSession]] = {}
         for session in self.by_app_key.values():
@@ -199,15 +196,15 @@ class StreamHub:
                     listeners.setdefault((type_code, code), []).append(session)
         if not listeners:
             return
-        stamp = state.clock.now().strftime("%H%M%S")
+        stamp = now.strftime("%H%M%S")
         for (type_code, code), sessions in listeners.items():
-            stock = state.market.get(code)
+            stock = market.get(code)
             if stock is None:
                 continue  # Kiwoom acks garbage codes and then sends nothing for them (M8.5)
             if type_code == "0B":
                 values = self._trade_values(stock, stamp)
             else:
-                values = self._book_values(state, stock, stamp)
+                values = self._book_values(market, engine, stock, stamp)
             if values is None:
                 continue
             text = _dumps(
@@ -222,7 +219,7 @@ class StreamHub:
                 session.send(text)
             self.frames_sent[type_code] = self.frames_sent.get(type_code, 0) + len(sessions)
 
-    def _trade_values(self, stock: Any, stamp: str) -> dict[str, str] | None:
+    def _trade_values(self, stock: Stock, stamp: str) -> dict[str, str] | None:
         last = self._last_trade.get(stock.code)
         if last == (stock.price, stock.volume):
             return None
@@ -249,10 +246,8 @@ class StreamHub:
             "9081": "1",
         }
 
-    def _book_values(self, state: SimState, stock: Any, stamp: str) -> dict[str, str] | None:
-        if book_levels is None:
-            return None
-        asks, bids = book_levels(state, stock.code)
+    def _book_values(self, market: Market, engine: Engine, stock: Stock, stamp: str) -> dict[str, str] | None:
+        asks, bids = book_levels(market, engine, stock.code)
         key = (tuple(asks), tuple(bids))
         if self._last_book.get(stock.code) == key:
             return None

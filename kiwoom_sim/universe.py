@@ -1,4 +1,4 @@
-"""The listed universe: the 26 real names of `market.UNIVERSE` plus a few thousand generated KOSPI, KOSDAQ and
+"""The listed universe: the 26 real names of `UNIVERSE` plus a few thousand generated KOSPI, KOSDAQ and
 ETF listings with plausible Korean names, stock-master facts (ka10099) and warnings, all from a seed.
 
 Generated on first use (about 20 ms) and cached per seed; nothing here walks a price (see `market`).
@@ -12,7 +12,48 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from .market import UNIVERSE, Listing, floor_to_tick
+from .ticks import floor_to_tick
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A stock of the universe: code, Korean name, starting price and average shares traded per walk step."""
+
+    code: str
+    name: str
+    base_price: int
+    step_volume: int
+
+
+UNIVERSE: tuple[Listing, ...] = (
+    Listing("005930", "삼성전자", 71_500, 600),
+    Listing("000660", "SK하이닉스", 176_000, 120),
+    Listing("035420", "NAVER", 201_000, 30),
+    Listing("035720", "카카오", 41_350, 80),
+    Listing("005380", "현대차", 215_500, 25),
+    Listing("000270", "기아", 98_700, 50),
+    Listing("068270", "셀트리온", 178_300, 30),
+    Listing("105560", "KB금융", 84_600, 40),
+    Listing("373220", "LG에너지솔루션", 362_500, 10),
+    Listing("323410", "카카오뱅크", 21_850, 60),
+    Listing("003280", "흥아해운", 1_790, 200),
+    # More large caps, so that an account can hold more than one kt00018 page (20 rows).
+    Listing("051910", "LG화학", 310_500, 10),
+    Listing("006400", "삼성SDI", 285_000, 10),
+    Listing("207940", "삼성바이오로직스", 1_012_000, 3),
+    Listing("012330", "현대모비스", 245_500, 10),
+    Listing("055550", "신한지주", 52_300, 40),
+    Listing("028260", "삼성물산", 138_200, 15),
+    Listing("066570", "LG전자", 78_400, 30),
+    Listing("096770", "SK이노베이션", 112_300, 20),
+    Listing("017670", "SK텔레콤", 55_600, 20),
+    Listing("030200", "KT", 41_250, 30),
+    Listing("015760", "한국전력", 22_350, 80),
+    Listing("086790", "하나금융지주", 61_800, 30),
+    Listing("009150", "삼성전기", 131_400, 15),
+    Listing("011200", "HMM", 21_550, 100),
+    Listing("005490", "POSCO홀딩스", 318_000, 10),
+)
 
 KOSPI = "KOSPI"
 KOSDAQ = "KOSDAQ"

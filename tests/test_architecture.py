@@ -2,9 +2,10 @@
 
 Most rules are import-linter contracts in pyproject.toml (`[tool.importlinter]`): accounts knows no broker,
 the Kiwoom client is a plain library, the domains depend one way, no circles between sibling packages or
-modules. Two rules import-linter has no contract for are checked here on grimp's graph (the one import-linter
-builds): a circle between any modules of the project, across its top-level packages too, and which modules
-may import more than one domain. grimp reads every import in a module, those inside functions included;
+modules. Three rules import-linter has no contract for are checked here on grimp's graph (the one
+import-linter builds): a circle between any modules of the project (the Kiwoom simulator included), across its
+top-level packages too; which modules may import more than one domain; and what the simulator may import
+besides the standard library. grimp reads every import in a module, those inside functions included;
 imports under `if TYPE_CHECKING:` are left out, as they never run (they name a type without a circle).
 
 Each rule is also run on a small made-up project in tmp_path, so that its tests do not depend on the real tree
@@ -25,7 +26,11 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = ("stocklab", "accounts", "brokerage")
+PROJECT = ("stocklab", "accounts", "brokerage", "kiwoom_sim")
+SIMULATOR = "kiwoom_sim"
+# Besides the standard library the simulator runs on aiohttp and holidays; its test harness drives it with
+# requests. It stands in for Kiwoom, so it knows nothing of Django or of the site.
+SIMULATOR_MAY_IMPORT = {SIMULATOR: {"aiohttp", "holidays"}, f"{SIMULATOR}.testing": {"requests"}}
 DOMAINS = ("kiwoom", "connections", "portfolio", "market", "orders", "live", "history")
 # brokerage's modules that put the domains together for Django and Celery; nothing else imports two domains.
 GATHERERS = ("models", "admin", "tasks", "urls", "web_urls", "views")
@@ -89,6 +94,32 @@ def gathering_violations(graph: grimp.ImportGraph, *, container: str = "brokerag
         }
         if len(imported) > 1:
             violations[module] = sorted(imported)
+    return violations
+
+
+def simulator_imports_beyond_its_own(
+    graph: grimp.ImportGraph, *, package: str = SIMULATOR
+) -> dict[str, list[str]]:
+    """The modules of `package` that import anything but the standard library, themselves and what
+    `SIMULATOR_MAY_IMPORT` grants (`package`'s own grant to all of its modules), with what it is."""
+    violations = {}
+    for module in graph.modules:
+        if not _within(module, {package}):
+            continue
+        granted = set().union(
+            *(names for grantee, names in SIMULATOR_MAY_IMPORT.items() if _within(module, {grantee}))
+        )
+        beyond = (
+            {
+                target.split(".")[0]
+                for target in graph.find_modules_directly_imported_by(module)
+                if not _within(target, {package})
+            }
+            - sys.stdlib_module_names
+            - granted
+        )
+        if beyond:
+            violations[module] = sorted(beyond)
     return violations
 
 
@@ -170,9 +201,16 @@ def _shortest_path_back(graph: grimp.ImportGraph, start: str, *, within: set[str
 # --- The real tree --------------------------------------------------------------------------------------
 
 
+def build_project_graph() -> grimp.ImportGraph:
+    """grimp's graph of the project's packages, with the outside packages they import as single nodes."""
+    return grimp.build_graph(
+        *PROJECT, cache_dir=None, exclude_type_checking_imports=True, include_external_packages=True
+    )
+
+
 @pytest.fixture(scope="module")
 def project_graph() -> grimp.ImportGraph:
-    return grimp.build_graph(*PROJECT, cache_dir=None, exclude_type_checking_imports=True)
+    return build_project_graph()
 
 
 def test_the_project_keeps_its_import_contracts():
@@ -190,6 +228,10 @@ def test_no_modules_of_the_project_import_each_other_in_a_circle(project_graph):
 
 def test_only_the_gathering_modules_import_several_domains(project_graph):
     assert gathering_violations(project_graph) == {}
+
+
+def test_the_simulator_imports_only_the_standard_library_aiohttp_and_holidays(project_graph):
+    assert simulator_imports_beyond_its_own(project_graph) == {}
 
 
 # --- Each rule can fail: a made-up project --------------------------------------------------------------
@@ -235,6 +277,22 @@ HOUSE = {
     "brokerage/management/__init__.py": "",
     "brokerage/management/command.py": "from brokerage.connections import services\n",
     "brokerage/migrations/__init__.py": "",
+    # The simulator in miniature: state over the stream and the market, the market over its universe.
+    "kiwoom_sim/__init__.py": "from kiwoom_sim import app\n",
+    "kiwoom_sim/app.py": (
+        "import aiohttp\nfrom kiwoom_sim import state\nfrom kiwoom_sim.handlers import chart\n"
+    ),
+    "kiwoom_sim/handlers/__init__.py": "",
+    "kiwoom_sim/handlers/chart.py": "from kiwoom_sim import candles, state\n",
+    "kiwoom_sim/state.py": "from kiwoom_sim import market, stream\n",
+    "kiwoom_sim/stream.py": "import asyncio\nfrom kiwoom_sim import orderbook\n",
+    "kiwoom_sim/orderbook.py": "from kiwoom_sim import market, ticks\n",
+    "kiwoom_sim/candles.py": "from kiwoom_sim import market, ticks\n",
+    "kiwoom_sim/market.py": "import random\nfrom kiwoom_sim import clock, ticks, universe\n",
+    "kiwoom_sim/universe.py": "from kiwoom_sim import ticks\n",
+    "kiwoom_sim/ticks.py": "",
+    "kiwoom_sim/clock.py": "import holidays\n",
+    "kiwoom_sim/testing.py": "import requests\nfrom kiwoom_sim import app\n",
 }
 
 
@@ -315,6 +373,12 @@ def test_a_circle_closed_only_for_the_type_checker_breaks_no_contract(tmp_path):
             "no-sibling-circles",
         ),
         ("stocklab/errors.py", IN_A_FUNCTION.format("from stocklab import urls"), "no-sibling-circles"),
+        ("kiwoom_sim/ticks.py", "from kiwoom_sim import market\n", "no-sibling-circles"),
+        (
+            "kiwoom_sim/market.py",
+            IN_A_FUNCTION.format("from kiwoom_sim.candles import index_state"),
+            "no-sibling-circles",
+        ),
     ],
 )
 def test_each_contract_fails_on_an_import_it_forbids(tmp_path, module, statement, contract):
@@ -380,6 +444,83 @@ def test_a_circle_is_reported_as_its_shortest_loop(tmp_path, monkeypatch, module
     graph = made_up_graph(tmp_path, monkeypatch, with_import(LINE, module, statement))
 
     assert import_cycles(graph) == [loop]
+
+
+def made_up_project_graph(tmp_path: Path, monkeypatch, files: dict[str, str]) -> grimp.ImportGraph:
+    """grimp's graph of a made-up project under the real packages' names, built as the real tree's is."""
+    build(tmp_path, files)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for package in PROJECT:  # grimp finds a package imported already where it was imported from
+        monkeypatch.delitem(sys.modules, package, raising=False)
+    return build_project_graph()
+
+
+def test_the_made_up_house_has_no_circles_and_a_simulator_that_stands_alone(tmp_path, monkeypatch):
+    graph = made_up_project_graph(tmp_path, monkeypatch, HOUSE)
+
+    made_up = {name.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for name in HOUSE}
+    assert {module for module in graph.modules if _within(module, PROJECT)} == made_up  # not the real tree
+    assert import_cycles(graph) == []
+    assert simulator_imports_beyond_its_own(graph) == {}
+
+
+@pytest.mark.parametrize(
+    ("module", "statement", "loop"),
+    [
+        (
+            "kiwoom_sim/universe.py",
+            "from kiwoom_sim import market\n",
+            ["kiwoom_sim.market", "kiwoom_sim.universe", "kiwoom_sim.market"],
+        ),
+        (
+            "kiwoom_sim/market.py",
+            IN_A_FUNCTION.format("from kiwoom_sim.candles import index_state"),
+            ["kiwoom_sim.candles", "kiwoom_sim.market", "kiwoom_sim.candles"],
+        ),
+        (
+            "kiwoom_sim/orderbook.py",
+            IN_A_FUNCTION.format("from kiwoom_sim.state import SimState"),
+            ["kiwoom_sim.orderbook", "kiwoom_sim.state", "kiwoom_sim.stream", "kiwoom_sim.orderbook"],
+        ),
+    ],
+    ids=["module-level", "in-a-function", "three-modules"],
+)
+def test_a_circle_in_the_simulator_is_reported(tmp_path, monkeypatch, module, statement, loop):
+    graph = made_up_project_graph(tmp_path, monkeypatch, with_import(HOUSE, module, statement))
+
+    assert import_cycles(graph) == [loop]
+
+
+def test_a_circle_in_the_simulator_closed_only_for_the_type_checker_is_none(tmp_path, monkeypatch):
+    typing_only = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from kiwoom_sim.state import SimState\n"
+    )
+    graph = made_up_project_graph(
+        tmp_path, monkeypatch, with_import(HOUSE, "kiwoom_sim/orderbook.py", typing_only)
+    )
+
+    assert import_cycles(graph) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "statement", "violation"),
+    [
+        ("kiwoom_sim/market.py", "from django.conf import settings\n", {"kiwoom_sim.market": ["django"]}),
+        (
+            "kiwoom_sim/handlers/chart.py",
+            IN_A_FUNCTION.format("from brokerage.kiwoom import client"),
+            {"kiwoom_sim.handlers.chart": ["brokerage"]},
+        ),
+        ("kiwoom_sim/stream.py", "import requests\n", {"kiwoom_sim.stream": ["requests"]}),
+    ],
+    ids=["django", "the-site-in-a-function", "requests-outside-the-harness"],
+)
+def test_a_simulator_import_beyond_the_standard_library_aiohttp_and_holidays_is_reported(
+    tmp_path, monkeypatch, module, statement, violation
+):
+    graph = made_up_project_graph(tmp_path, monkeypatch, with_import(HOUSE, module, statement))
+
+    assert simulator_imports_beyond_its_own(graph) == violation
 
 
 DOMAIN_ROOMS = {

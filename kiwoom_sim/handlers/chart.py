@@ -8,10 +8,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from .. import candles
-from ..candles import DayBar, MinuteBar
-from ..market import UNIVERSE, Stock, price_limits
+from ..bars import DayBar, MinuteBar
+from ..market import Stock
 from ..protocol import MSG_OK, Field, bad_format, direction_sign, service_error, unknown_stock, validate_body
 from ..state import SimState
+from ..ticks import price_limits
+from ..universe import UNIVERSE
 from .common import Call, TrResult, TrSpec
 
 PATH = "/api/dostk/chart"

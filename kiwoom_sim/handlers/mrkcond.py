@@ -17,7 +17,7 @@ def ka10004(state: SimState, call: Call) -> TrResult:
     if stock is None:
         raise unknown_stock(code)
     state.engine.sync()
-    asks, bids = book_levels(state, stock.code)
+    asks, bids = book_levels(state.market, state.engine, stock.code)
     base = stock.base_price
     body: dict[str, str | int] = {"bid_req_base_tm": state.clock.now().strftime("%H%M%S")}
     # Kiwoom lists the asks from the 10th level down to the best, then the bids from the best down.

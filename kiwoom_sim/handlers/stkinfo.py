@@ -93,7 +93,7 @@ def batch_row(state: SimState, stock: Stock, code: str) -> dict[str, str]:
     """One ka10095 row: the ka10001 quote plus the best five levels a side and the ELW fields left empty."""
     quote = views.ka10001(stock)
     base = stock.base_price
-    asks, bids = book_levels(state, stock.code)
+    asks, bids = book_levels(state.market, state.engine, stock.code)
     row = {
         "stk_cd": code,
         "stk_nm": stock.name,

@@ -15,8 +15,9 @@ from brokerage.kiwoom import KOSDAQ_INDEX, KiwoomClient, KiwoomUnknownSymbol, Li
 from brokerage.kiwoom.parsing import KST
 from kiwoom_sim import candles
 from kiwoom_sim.clock import SimClock, is_trading_day, parse_stamp
-from kiwoom_sim.market import UNIVERSE, Market, on_tick_grid, price_limits, tick_size
-from kiwoom_sim.universe import ETF, KOSDAQ, KOSPI, universe_for
+from kiwoom_sim.market import Market
+from kiwoom_sim.ticks import on_tick_grid, price_limits, tick_size
+from kiwoom_sim.universe import ETF, KOSDAQ, KOSPI, UNIVERSE, universe_for
 
 from .conftest import START, Kiwoom
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiwoom_sim.market import UNIVERSE
+from kiwoom_sim.universe import UNIVERSE
 
 WIDTH_15 = [
     "evltv_prft",

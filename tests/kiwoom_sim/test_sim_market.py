@@ -9,16 +9,9 @@ from datetime import timedelta
 import pytest
 
 from kiwoom_sim.clock import KST, SimClock, format_stamp, parse_stamp
-from kiwoom_sim.market import (
-    UNIVERSE,
-    Market,
-    ceil_to_tick,
-    floor_to_tick,
-    on_tick_grid,
-    price_limits,
-    tick_size,
-    tick_up,
-)
+from kiwoom_sim.market import Market
+from kiwoom_sim.ticks import ceil_to_tick, floor_to_tick, on_tick_grid, price_limits, tick_size, tick_up
+from kiwoom_sim.universe import UNIVERSE
 
 from .conftest import START
 

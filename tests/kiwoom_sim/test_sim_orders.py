@@ -7,7 +7,8 @@ from collections import defaultdict
 import pytest
 
 from kiwoom_sim.clock import SimClock, parse_stamp
-from kiwoom_sim.market import Market, tick_size
+from kiwoom_sim.market import Market
+from kiwoom_sim.ticks import tick_size
 
 from .conftest import START
 
