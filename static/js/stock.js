@@ -8,7 +8,7 @@ import {
   LineSeries,
 } from "../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
 import { chartSeries, RANGE_INTERVALS } from "./lib/candles.js";
-import { bookBars, estimate, quantityAtPercent, stepPrice, ticketChecks, wholeNumber } from "./lib/ticket.js";
+import { bookBars, costRule, estimate, quantityAtPercent, stepPrice, ticketChecks, wholeNumber } from "./lib/ticket.js";
 import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
@@ -204,10 +204,16 @@ Alpine.data("stockPage", () => ({
     if (!message || message.stock_code !== this.code) return;
     if (message.type === "price" && this.quote) {
       const { price, change, change_rate, volume } = message;
-      this.quote = { ...this.quote, price, change, change_rate, volume, as_of: message.time ?? this.quote.as_of };
+      // A tick's `time` is Kiwoom's HHMMSS without a date: the page stamps it when it arrives.
+      this.quote = { ...this.quote, price, change, change_rate, volume, as_of: new Date().toISOString() };
     } else if (message.type === "book") {
       const level = ([price, quantity]) => ({ price, quantity });
-      this.book = { ...this.book, asks: message.asks.map(level), bids: message.bids.map(level), as_of: message.time };
+      this.book = {
+        ...this.book,
+        asks: message.asks.map(level),
+        bids: message.bids.map(level),
+        as_of: new Date().toISOString(),
+      };
     }
   },
 
@@ -469,7 +475,7 @@ Alpine.data("stockPage", () => ({
   },
 
   get rates() {
-    return { commissionRate: Number(this.orderable?.commission_rate ?? 0), taxRate: Number(this.orderable?.tax_rate ?? 0) };
+    return costRule(this.orderable);
   },
 
   get estimateRows() {
