@@ -12,8 +12,15 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from brokerage.connections.api import MODE, mode_of
-from brokerage.history.csv_export import CSVRenderer, csv_response
-from brokerage.history.selectors import history_fill_orders, history_fill_rows, history_orders
+from brokerage.connections.costs import costs_all
+from brokerage.history.csv_export import CSVRenderer, csv_response, queryset_pages
+from brokerage.history.selectors import (
+    equity_curve,
+    history_fill_orders,
+    history_fill_rows,
+    history_orders,
+    journal_days,
+)
 from brokerage.history.serializers import (
     CostsSerializer,
     EquityQuerySerializer,
@@ -26,13 +33,7 @@ from brokerage.history.serializers import (
     RealizedQuerySerializer,
     RealizedSerializer,
 )
-from brokerage.history.services import costs_all
-from brokerage.history.services.reports import (
-    equity_curve,
-    journal_days,
-    ledger_bring_up_to_date,
-    realized_report,
-)
+from brokerage.history.services.reports import ledger_bring_up_to_date, realized_report
 from brokerage.orders.api import OrderPagination
 from stocklab.api.schema import ERROR_RESPONSES, error
 
@@ -60,7 +61,7 @@ ORDER_COLUMNS = [
     ("cancelled_quantity", "cancelled_quantity"),
 ]
 FILL_COLUMNS = [
-    ("filled_at", "created_at"),
+    ("last_filled_at", "updated_at"),
     ("order_number", "kiwoom_order_number"),
     ("side", "side"),
     ("stock_code", "stock_code"),
@@ -140,11 +141,12 @@ class HistoryViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], renderer_classes=_WITH_CSV)
     def journal(self, request):
         query = self._query(PeriodQuerySerializer)
+        ledger_bring_up_to_date(user=request.user, end=query["end"])
         days = journal_days(user=request.user, mode=mode_of(request), **query)
         if _wants_csv(request):
             rows = ([_cell(getattr(day, column)) for column in JOURNAL_COLUMNS] for day in days)
             name = f"journal-{query['start']}-{query['end']}.csv"
-            return csv_response(filename=name, header=JOURNAL_COLUMNS, rows=rows)
+            return csv_response(request=request, filename=name, header=JOURNAL_COLUMNS, rows=rows)
         data = {"start": query["start"], "end": query["end"], "source": "ledger", "days": days}
         return Response(JournalSerializer(data).data)
 
@@ -166,10 +168,11 @@ class HistoryViewSet(viewsets.GenericViewSet):
         if _wants_csv(request):
             rows = (
                 [_cell(getattr(order, field)) for _name, field in ORDER_COLUMNS]
-                for order in orders.iterator(chunk_size=2000)
+                for order in queryset_pages(orders, field="created_at")
             )
             name = f"orders-{query['start']}-{query['end']}.csv"
-            return csv_response(filename=name, header=[c for c, _f in ORDER_COLUMNS], rows=rows)
+            header = [c for c, _f in ORDER_COLUMNS]
+            return csv_response(request=request, filename=name, header=header, rows=rows)
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(HistoryOrderSerializer(page, many=True).data)
 
@@ -181,7 +184,7 @@ class HistoryViewSet(viewsets.GenericViewSet):
             **ERROR_RESPONSES,
             **_NOT_FOUND,
         },
-        summary="Fills of any period (paginated; one row per order), newest first",
+        summary="Fills of any period (paginated; one row per order), the latest fill first",
     )
     @action(detail=False, methods=["get"], renderer_classes=_WITH_CSV)
     def fills(self, request):
@@ -191,13 +194,14 @@ class HistoryViewSet(viewsets.GenericViewSet):
         if _wants_csv(request):
             rows = (
                 [_cell(getattr(order, field)) for _name, field in FILL_COLUMNS]
-                for order in history_fill_rows(orders.iterator(chunk_size=2000))
+                for order in history_fill_rows(orders=queryset_pages(orders, field="updated_at"))
             )
             name = f"fills-{query['start']}-{query['end']}.csv"
-            return csv_response(filename=name, header=[c for c, _f in FILL_COLUMNS], rows=rows)
+            header = [c for c, _f in FILL_COLUMNS]
+            return csv_response(request=request, filename=name, header=header, rows=rows)
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(
-            HistoryFillSerializer(list(history_fill_rows(page)), many=True).data
+            HistoryFillSerializer(list(history_fill_rows(orders=page)), many=True).data
         )
 
     @extend_schema(

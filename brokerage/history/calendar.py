@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
+
+from brokerage.kiwoom.parsing import KST, kst_date
 
 __all__ = [
     "KST",
@@ -31,7 +32,6 @@ __all__ = [
     "trading_days",
 ]
 
-KST = ZoneInfo("Asia/Seoul")
 # The regular session (정규장), Korea time; the close is the closing single-price auction's end.
 MARKET_OPEN = time(9, 0)
 MARKET_CLOSE = time(15, 30)
@@ -50,13 +50,6 @@ def _check(day: object) -> date:
     if isinstance(day, datetime) or not isinstance(day, date):
         raise TypeError("expected a datetime.date in Korea time (not a datetime)")
     return day
-
-
-def kst_date(moment: datetime) -> date:
-    """The Korea-time calendar date of an aware moment."""
-    if moment.tzinfo is None:
-        raise ValueError("the moment must be timezone-aware")
-    return moment.astimezone(KST).date()
 
 
 def holiday_name(day: date) -> str | None:

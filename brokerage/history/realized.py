@@ -5,9 +5,11 @@ with the position. A sell realizes (price − avg) × sold before costs, and aft
 commission, its sell tax and the share of the position's buy commissions that goes with the sold shares
 (sold / held of it). Averages stay exact (Decimal); P&L is rounded to the won, half up, per trade.
 
-Shares sold that the ledger never saw bought (held before StockLab, or traded elsewhere) take the average
-price Kiwoom reported for the stock in the latest daily snapshot before the sale (`opening`), else the sale
-price itself (no P&L, `cost_known` false).
+Shares held before StockLab: each stock's position starts, at its first fill, from the last daily snapshot
+before that fill's day (`seed`: Kiwoom's quantity and average price), so a buy averages in with them. Shares
+sold that the ledger still never saw bought (traded elsewhere) take the average price Kiwoom reported for the
+stock in the latest daily snapshot before the sale (`opening`), else the sale price itself (no P&L,
+`cost_known` false).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from brokerage.history.costs import Costs
+from brokerage.connections.costs import Costs
 
 SOURCE_LEDGER = "ledger"
 SOURCE_KIWOOM = "kiwoom"
@@ -73,10 +75,16 @@ class MovingAverageBook:
     """Positions by stock, fed fills in time order; `sell` answers the trade it realizes."""
 
     opening: Callable[[str, date], int | None] = field(default=lambda code, day: None)
+    seed: Callable[[str, date], tuple[int, int] | None] = field(default=lambda code, day: None)
     positions: dict[str, _Position] = field(default_factory=dict)
 
     def apply(self, fill: LedgerFill) -> RealizedTrade | None:
-        position = self.positions.setdefault(fill.stock_code, _Position())
+        position = self.positions.get(fill.stock_code)
+        if position is None:
+            position = self.positions[fill.stock_code] = _Position()
+            held = self.seed(fill.stock_code, fill.day)
+            if held is not None and held[0] > 0:
+                position.quantity, position.average = held[0], Decimal(held[1])
         if fill.side == "buy":
             total = position.quantity + fill.quantity
             position.average = (position.average * position.quantity + Decimal(fill.amount)) / total
@@ -123,10 +131,15 @@ def _won(value: Decimal) -> int:
 
 
 def realized_from_fills(
-    fills: Iterable[LedgerFill], *, opening: Callable[[str, date], int | None] | None = None
+    fills: Iterable[LedgerFill],
+    *,
+    opening: Callable[[str, date], int | None] | None = None,
+    seed: Callable[[str, date], tuple[int, int] | None] | None = None,
 ) -> list[RealizedTrade]:
     """Every sale's realized P&L, the fills taken in time order."""
-    book = MovingAverageBook(opening=opening or (lambda code, day: None))
+    book = MovingAverageBook(
+        opening=opening or (lambda code, day: None), seed=seed or (lambda code, day: None)
+    )
     trades = []
     for fill in fills:
         trade = book.apply(fill)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from brokerage.history.services.reports import RANGES
+from brokerage.history.selectors import RANGES
 from brokerage.kiwoom.parsing import KST
 from brokerage.orders.models import OrderSide
 from brokerage.orders.serializers import OrderSerializer
@@ -185,7 +185,11 @@ class HistoryFillSerializer(serializers.Serializer):
 
     order_id = serializers.IntegerField(source="id")
     order_number = serializers.CharField(source="kiwoom_order_number")
-    filled_at = serializers.DateTimeField(source="created_at")
+    last_filled_at = serializers.DateTimeField(
+        source="updated_at",
+        help_text="When the ledger last recorded a change of the order: for a filled one its latest fill "
+        "(the ledger keeps no time per fill).",
+    )
     stock_code = serializers.CharField()
     stock_name = serializers.CharField()
     side = serializers.ChoiceField(choices=OrderSide.choices)

@@ -33,7 +33,7 @@ from .errors import (
     KiwoomUnavailable,
     KiwoomUnknownSymbol,
 )
-from .market import is_on_tick, tick_size
+from .market import STOCK_CODE_PATTERN, STOCK_CODE_RE, is_on_tick, tick_size
 from .market_data import (
     KOSDAQ_INDEX,
     KOSPI_INDEX,
@@ -78,6 +78,8 @@ __all__ = [
     "MOCK_BASE_URL",
     "QUOTE_BATCH_SIZE",
     "REAL_BASE_URL",
+    "STOCK_CODE_PATTERN",
+    "STOCK_CODE_RE",
     "AccountReturn",
     "Balance",
     "BalanceSummary",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import KiwoomUnavailable
+from .market import STOCK_CODE_RE
 from .parsing import (
     normalize_order_number,
     parse_int,
@@ -22,7 +23,7 @@ from .parsing import (
 )
 from .types import OrderSide
 
-_STOCK_CODE = re.compile(r"[0-9A-Z]{6}")
+_STOCK_CODE = STOCK_CODE_RE
 _QUOTE_CODE = re.compile(r"[0-9A-Z]{6}(?:_NX|_AL)?")
 _ORDER_NUMBER = re.compile(r"\d{1,7}")
 _DATE = re.compile(r"\d{8}")

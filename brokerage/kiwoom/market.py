@@ -5,6 +5,13 @@ ETFs, ETNs and ELWs trade on a 5-won grid instead; this module covers ordinary s
 
 from __future__ import annotations
 
+import re
+
+# A KRX short code: six digits or capital letters (005930; 0000J0 is an ETN). Every layer that takes a code
+# (URLs, serializers, the client's arguments) checks it with this one rule.
+STOCK_CODE_PATTERN = "[0-9A-Z]{6}"
+STOCK_CODE_RE = re.compile(STOCK_CODE_PATTERN)
+
 __all__ = ["is_on_tick", "tick_bands", "tick_size"]
 
 # (upper bound exclusive, tick) in ascending order; prices at or above the last bound use 1,000 won.

@@ -4,7 +4,7 @@ prefixed stock codes, Korea-time timestamps and the bracketed error codes inside
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from .types import OrderSide
 
 __all__ = [
     "KST",
+    "kst_date",
     "normalize_order_number",
     "parse_error",
     "parse_int",
@@ -24,6 +25,14 @@ __all__ = [
 ]
 
 KST = ZoneInfo("Asia/Seoul")
+
+
+def kst_date(moment: datetime) -> date:
+    """The Korea-time calendar date of an aware moment."""
+    if moment.tzinfo is None:
+        raise ValueError("the moment must be timezone-aware")
+    return moment.astimezone(KST).date()
+
 
 _INT = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")

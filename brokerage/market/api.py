@@ -13,6 +13,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from brokerage import kiwoom
 from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
 from brokerage.market import services
 from brokerage.market.errors import WatchlistNotFound
@@ -41,7 +42,8 @@ from stocklab.api.schema import BODY_ERRORS, ERROR_RESPONSES, error
 
 class StockCodeSerializer(serializers.Serializer):
     stock_code = serializers.RegexField(
-        r"^[0-9]{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
+        rf"^{kiwoom.STOCK_CODE_PATTERN}$",
+        error_messages={"invalid": _("A stock code is six characters, such as 005930.")},
     )
 
 
@@ -78,11 +80,13 @@ class MarketViewSet(viewsets.GenericViewSet):
         return Response(TickGridSerializer({"bands": tick_grid()}).data)
 
 
-STOCK_CODE = OpenApiParameter("stock_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[0-9]{6}$")
+STOCK_CODE = OpenApiParameter(
+    "stock_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=rf"^{kiwoom.STOCK_CODE_PATTERN}$"
+)
 STOCK_ERRORS = {
     **KIWOOM_ERRORS,
     400: error(
-        "`invalid_input` (not six digits, or a bad query parameter) or `kiwoom_unknown_symbol` (unknown to "
+        "`invalid_input` (not a stock code, or a bad query parameter) or `kiwoom_unknown_symbol` (unknown to "
         "Kiwoom)."
     ),
 }
@@ -93,7 +97,7 @@ class StockViewSet(viewsets.GenericViewSet):
 
     serializer_class = StockDetailSerializer
     lookup_field = "stock_code"
-    lookup_value_regex = "[^/]+"  # anything but six digits is answered with invalid_input, not a 404
+    lookup_value_regex = "[^/]+"  # anything but a stock code is answered with invalid_input, not a 404
 
     @extend_schema(
         parameters=[MODE, STOCK_CODE],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from brokerage import kiwoom
 from brokerage.market.models import Market, warning_labels
 from brokerage.market.search import SEARCH_LIMIT_MAX
 from brokerage.market.services import ChartRange, Interval
@@ -183,6 +184,9 @@ class OrderableSerializer(serializers.Serializer):
         max_digits=8, decimal_places=6, help_text="A fraction of the amount (0.0035 = 0.35%)."
     )
     tax_rate = serializers.DecimalField(max_digits=8, decimal_places=6, help_text="On sales, a fraction.")
+    commission_unit = serializers.IntegerField(help_text="Commission is floored to this many won (10).")
+    commission_minimum = serializers.IntegerField(help_text="The least commission on an order (KRW).")
+    tax_unit = serializers.IntegerField(help_text="Tax is floored to this many won (1).")
     source = serializers.CharField(help_text="The Kiwoom TR the figures come from: kt00011 or kt00018.")
 
 
@@ -203,7 +207,8 @@ class WatchlistSerializer(serializers.Serializer):
 
 class WatchlistItemAddSerializer(serializers.Serializer):
     stock_code = serializers.RegexField(
-        r"^[0-9A-Z]{6}$", error_messages={"invalid": _("A stock code is six characters, such as 005930.")}
+        rf"^{kiwoom.STOCK_CODE_PATTERN}$",
+        error_messages={"invalid": _("A stock code is six characters, such as 005930.")},
     )
 
 

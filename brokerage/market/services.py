@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from brokerage import kiwoom
+from brokerage.connections.costs import costs_for
 from brokerage.connections.models import CredentialStatus, KiwoomCredential, Mode
 from brokerage.connections.selectors import KEY_PAIR_FIELDS, credential_get_connected
-from brokerage.connections.services import kiwoom_call, kiwoom_calls_for
+from brokerage.connections.services import credential_get_connected_kept, kiwoom_call, kiwoom_calls_for
 from brokerage.market.errors import (
     MarketDataNotConnected,
     StockNotFound,
@@ -117,28 +118,43 @@ class Fetched(Generic[T]):
 
 def quote_get(*, user: User, stock_code: str, mode: str = Mode.MOCK) -> Fetched[kiwoom.Quote]:
     """ka10001 as a quote header, with the user's keys, shared between users for QUOTE_SECONDS."""
+    credential = credential_get_connected_kept(user=user, mode=mode)
     return shared_fetch(
         key=f"quote:{mode}:{stock_code}",
         window=QUOTE_SECONDS,
         fetch=lambda: _fetched(
-            _call(user, mode, "ka10001", lambda client, token: client.get_quote(token, stock_code))
+            _shared_call(credential, "ka10001", lambda client, token: client.get_quote(token, stock_code))
         ),
     )
 
 
 def order_book_get(*, user: User, stock_code: str, mode: str = Mode.MOCK) -> Fetched[kiwoom.OrderBook]:
     """ka10004's 10 levels a side, shared between users for ORDER_BOOK_SECONDS."""
+    credential = credential_get_connected_kept(user=user, mode=mode)
     return shared_fetch(
         key=f"book:{mode}:{stock_code}",
         window=ORDER_BOOK_SECONDS,
         fetch=lambda: _fetched(
-            _call(user, mode, "ka10004", lambda client, token: client.get_order_book(token, stock_code))
+            _shared_call(
+                credential, "ka10004", lambda client, token: client.get_order_book(token, stock_code)
+            )
         ),
     )
 
 
 def _fetched(value: T) -> Fetched[T]:
     return Fetched(value=value, as_of=timezone.now())
+
+
+def _shared_call(
+    credential: KiwoomCredential, api_id: str, operation: Callable[[kiwoom.KiwoomClient, str], T]
+) -> T:
+    """A shared figure's one call, with the keys of the user who leads the fetch.
+
+    The keys are resolved before `shared_fetch` (`kiwoom_not_connected` is the asker's own, and a user
+    without keys never leads a fetch); an error of these keys is not handed to the others (`market.shared`).
+    """
+    return kiwoom_call(credential=credential, operation=operation, api_id=api_id)
 
 
 class Interval(StrEnum):
@@ -205,10 +221,11 @@ def candles_get(
         Interval.WEEK: "ka10082",
         Interval.MONTH: "ka10083",
     }[interval]
+    credential = credential_get_connected_kept(user=user, mode=mode)
     bars = shared_fetch(
         key=f"candles:{mode}:{stock_code}:{interval}:{chart_range}",
         window=MINUTE_CANDLES_SECONDS if interval in _MINUTE_RANGES else PERIOD_CANDLES_SECONDS,
-        fetch=lambda: _call(user, mode, api_id, fetch),
+        fetch=lambda: _shared_call(credential, api_id, fetch),
     )
     return Candles(stock_code=stock_code, interval=interval, range=chart_range, candles=bars)
 
@@ -232,9 +249,12 @@ def quotes_get(
             rows[code] = kept[1]
     missing = [code for code in codes if code not in rows]
     if missing:
+        credential = credential_get_connected_kept(user=user, mode=mode)
 
         def fetch() -> dict[str, kiwoom.BatchQuote]:
-            fetched = _call(user, mode, "ka10095", lambda client, token: client.get_quotes(token, missing))
+            fetched = _shared_call(
+                credential, "ka10095", lambda client, token: client.get_quotes(token, missing)
+            )
             fresh = {quote.stock_code: quote for quote in fetched if quote.venue == "KRX"}
             stored_at = time.time()
             cache.set_many(
@@ -264,6 +284,11 @@ class Orderable:
     commission_rate: Decimal
     tax_rate: Decimal  # on sales only
     source: str  # the TR the figures come from: "kt00011" or "kt00018"
+    # The rounding rule (connections.costs): commission floored to `commission_unit` won, at least
+    # `commission_minimum`; tax floored to `tax_unit` won.
+    commission_unit: int
+    commission_minimum: int
+    tax_unit: int
 
 
 def orderable_get(
@@ -303,14 +328,16 @@ def orderable_get(
     )
 
 
-def _costs(mode: str) -> dict[str, Decimal]:
-    # The rates the history domain computes P&L with (settings, issue 16), so that the ticket's estimate and
+def _costs(mode: str) -> dict[str, Decimal | int]:
+    # The rule the history domain computes P&L with (connections.costs), so that the ticket's estimate and
     # the journal agree; Kiwoom's 모의투자 charges far more than its real online accounts.
-    defaults = {"mock": ("0.0035", "0.0020"), "real": ("0.00015", "0.0020")}[mode]
-    rates = getattr(settings, "HISTORY_COSTS", {}).get(mode, {})
+    costs = costs_for(mode)
     return {
-        "commission_rate": Decimal(str(rates.get("commission_rate", defaults[0]))),
-        "tax_rate": Decimal(str(rates.get("sell_tax_rate", defaults[1]))),
+        "commission_rate": costs.commission_rate,
+        "tax_rate": costs.sell_tax_rate,
+        "commission_unit": costs.commission_unit,
+        "commission_minimum": costs.commission_minimum,
+        "tax_unit": costs.tax_unit,
     }
 
 
@@ -453,16 +480,20 @@ def watchlists_ensure_default(*, user: User) -> None:
 
 
 def watchlist_create(*, user: User, name: str) -> Watchlist:
-    with transaction.atomic():
-        # The user's groups are locked so that two concurrent creations cannot pass the limit together.
-        positions = list(
-            Watchlist.objects.select_for_update().filter(user=user).values_list("position", flat=True)
-        )
-        if len(positions) >= WATCHLISTS_MAX:
-            raise WatchlistLimitReached()
-        if Watchlist.objects.filter(user=user, name=name).exists():
-            raise WatchlistNameTaken()
-        return Watchlist.objects.create(user=user, name=name, position=max(positions, default=-1) + 1)
+    try:
+        with transaction.atomic():
+            # The user's groups are locked so that two concurrent creations cannot pass the limit together.
+            positions = list(
+                Watchlist.objects.select_for_update().filter(user=user).values_list("position", flat=True)
+            )
+            if len(positions) >= WATCHLISTS_MAX:
+                raise WatchlistLimitReached()
+            if Watchlist.objects.filter(user=user, name=name).exists():
+                raise WatchlistNameTaken()
+            return Watchlist.objects.create(user=user, name=name, position=max(positions, default=-1) + 1)
+    except IntegrityError:
+        # A user without groups locks no row: a concurrent creation of the same name can pass the check.
+        raise WatchlistNameTaken() from None
 
 
 def watchlist_rename(*, user: User, watchlist_id: int, name: str) -> Watchlist:

@@ -3,8 +3,11 @@
 A figure (a quote, an order book, candles) is kept under its key for a short window. When it is missing or
 stale, one request, in whichever process, takes the key's lock (`coordination.lock_if_free`) and fetches it;
 the others meanwhile answer with the stale figure for a moment (STALE_GRACE past its window) or, when there is
-none, poll the cache until it is stored. A fetch that fails stores its error for the requests that waited on
-it (they raise it instead of asking Kiwoom again); a request that comes later tries anew. A hundred viewers
+none, poll the cache until it is stored. A fetch that fails for a reason that is the same for everyone (an
+unknown code, Kiwoom down: `shared_error`) stores its error for the requests that waited on it (they raise it
+instead of asking Kiwoom again); a request that comes later tries anew. An error of the leader's own keys (not
+connected, refused keys or token, its rate limit) is the leader's alone: nothing is stored, and the next
+waiter fetches with its own keys. A hundred viewers
 of one stock page therefore cost Kiwoom one call per TR per window, as one viewer does. The same design as
 the balance's coalescing (brokerage.portfolio.services), without its per-user generations: market data
 belongs to nobody.
@@ -26,7 +29,12 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from brokerage.connections.coordination import lock_if_free
-from brokerage.connections.errors import KiwoomUnavailable
+from brokerage.connections.errors import (
+    KiwoomBadRequest,
+    KiwoomBusy,
+    KiwoomUnavailable,
+    KiwoomUnknownSymbol,
+)
 from stocklab.errors import ApplicationError
 
 T = TypeVar("T")
@@ -64,6 +72,17 @@ class _Outcome:
         return self.value
 
 
+def shared_error(error: ApplicationError) -> bool:
+    """Whether a failed fetch's error is the market's (the same whoever asks), so handed to the waiters.
+
+    Anything else is taken for the leader's own (its keys, token, rate limit; `KiwoomBusy` waits on its
+    token's renewal): the waiters then fetch with their own keys rather than get another user's error.
+    """
+    if isinstance(error, KiwoomBusy):
+        return False
+    return isinstance(error, KiwoomUnknownSymbol | KiwoomBadRequest | KiwoomUnavailable)
+
+
 _seen: dict[str, _Outcome] = {}
 _seen_guard = threading.Lock()
 
@@ -99,7 +118,8 @@ def _refresh(*, key: str, cache_key: str, window: float, seen: str | None, fetch
     try:
         value = fetch()
     except ApplicationError as error:
-        cache.set(cache_key, _Outcome(stored_at=time.time(), error=error), timeout=FAILURE_MEMORY_SECONDS)
+        if shared_error(error):
+            cache.set(cache_key, _Outcome(stored_at=time.time(), error=error), timeout=FAILURE_MEMORY_SECONDS)
         raise
     outcome = _Outcome(stored_at=time.time(), value=value)
     cache.set(cache_key, outcome, timeout=int(window + STALE_GRACE_SECONDS) + 1)

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from brokerage import kiwoom
 from brokerage.connections.models import Mode
 from brokerage.orders.models import OrderKind, OrderSide, OrderStatus
 
@@ -13,9 +14,9 @@ class OrderFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
     side = serializers.ChoiceField(choices=OrderSide.choices, required=False)
     stock_code = serializers.RegexField(
-        r"^[0-9]{6}$",
+        rf"^{kiwoom.STOCK_CODE_PATTERN}$",
         required=False,
-        error_messages={"invalid": _("A stock code is six digits, such as 005930.")},
+        error_messages={"invalid": _("A stock code is six characters, such as 005930.")},
     )
     mode = serializers.ChoiceField(choices=Mode.choices, required=False)
     kind = serializers.ChoiceField(choices=OrderKind.choices, required=False)

@@ -13,6 +13,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from brokerage import kiwoom
 from brokerage.connections.api import KIWOOM_ERRORS, MODE, mode_of
 from brokerage.market.api import StockCodeSerializer
 from brokerage.orders.models import OPEN_STATUSES
@@ -46,12 +47,17 @@ class StockPositionViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=[
             MODE,
-            OpenApiParameter("stock_code", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[0-9]{6}$"),
+            OpenApiParameter(
+                "stock_code",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=rf"^{kiwoom.STOCK_CODE_PATTERN}$",
+            ),
         ],
         responses={
             200: StockPositionSerializer,
             **KIWOOM_ERRORS,
-            400: error("`invalid_input`: not six digits."),
+            400: error("`invalid_input`: not a stock code."),
         },
         summary="Your holding, open orders and today's fills in one stock",
     )

@@ -46,7 +46,8 @@ class StrictRegexField(serializers.RegexField):
 
 class OrderInputSerializer(serializers.Serializer):
     stock_code = StrictRegexField(
-        r"^[0-9]{6}$", error_messages={"invalid": _("A stock code is six digits, such as 005930.")}
+        rf"^{kiwoom.STOCK_CODE_PATTERN}$",
+        error_messages={"invalid": _("A stock code is six characters, such as 005930.")},
     )
     quantity = WholeNumberField(min_value=1, max_value=MAX_ORDER_QUANTITY)
     trade_type = serializers.ChoiceField(

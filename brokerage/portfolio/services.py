@@ -34,8 +34,8 @@ from brokerage import kiwoom
 from brokerage.connections.account_cache import account_generation_key
 from brokerage.connections.coordination import lock_if_free
 from brokerage.connections.errors import KiwoomUnavailable
-from brokerage.connections.models import Mode
-from brokerage.connections.services.calls import kiwoom_calls_for
+from brokerage.connections.models import KiwoomCredential, Mode
+from brokerage.connections.services.calls import kiwoom_calls, kiwoom_calls_for
 from stocklab.errors import ApplicationError
 
 # A waiter gives up after this long: the fetch it waits for is itself bounded by the rate limiter's wait
@@ -59,7 +59,7 @@ class AccountSummary:
     estimated_deposit_asset: int
     deposit: int
     orderable_amount: int
-    # Σ (current price − previous close) × quantity over the holdings (전일대비 in KRW).
+    # Σ (current price − previous close) × quantity over the holdings (전일대비 in KRW): an estimate.
     today_pnl: int = 0
 
 
@@ -159,27 +159,44 @@ def _balance_refresh(*, user: User, mode: str, seen: str | None, fresh_for: time
     return balance
 
 
-def holding_day_change(holding: kiwoom.Holding) -> int:
+def holding_day_change(*, holding: kiwoom.Holding) -> int:
     """전일대비: the price's change since the previous close (0 when Kiwoom gave no previous close)."""
     return holding.current_price - holding.previous_close if holding.previous_close else 0
 
 
-def holding_today_pnl(holding: kiwoom.Holding) -> int:
-    """Today's P&L of a holding from the previous close: its day change times the shares held now (shares
-    bought today count from the previous close too; kt00018 does not say at what price)."""
-    return holding_day_change(holding) * holding.quantity
+def holding_today_pnl(*, holding: kiwoom.Holding) -> int:
+    """An estimate of today's P&L of a holding: its day change times the shares held now. Shares bought today
+    count from the previous close and today's sales are missing: kt00018 does not say, and the portfolio
+    cannot read the order ledger (the API says `today_pnl_estimated`)."""
+    return holding_day_change(holding=holding) * holding.quantity
+
+
+_ACCOUNT_OPERATIONS = (
+    lambda client, token: client.get_balance(token),
+    lambda client, token: client.get_deposit(token),
+)
+_ACCOUNT_API_IDS = ("kt00018", "kt00001")
+
+
+def account_fetch(
+    *, user: User | None = None, mode: str | None = None, credential: KiwoomCredential | None = None
+) -> tuple[kiwoom.Balance, kiwoom.Deposit]:
+    """The account as Kiwoom sees it now: kt00018 (every page) and kt00001, sent at once. With `credential`
+    when the caller holds one (the history's snapshots), else the user's connected keys for `mode`."""
+    if credential is not None:
+        answers = kiwoom_calls(
+            credential=credential, operations=_ACCOUNT_OPERATIONS, api_ids=_ACCOUNT_API_IDS
+        )
+    else:
+        answers = kiwoom_calls_for(
+            user=user, mode=mode, operations=_ACCOUNT_OPERATIONS, api_ids=_ACCOUNT_API_IDS
+        )
+    balance, deposit = answers
+    return balance, deposit
 
 
 def _balance_fetch_upstream(*, user: User, mode: str) -> AccountBalance:
-    balance, deposit = kiwoom_calls_for(
-        user=user,
-        mode=mode,
-        operations=[
-            lambda client, token: client.get_balance(token),
-            lambda client, token: client.get_deposit(token),
-        ],
-        api_ids=["kt00018", "kt00001"],
-    )
+    balance, deposit = account_fetch(user=user, mode=mode)
     summary = balance.summary
     return AccountBalance(
         summary=AccountSummary(
@@ -190,7 +207,7 @@ def _balance_fetch_upstream(*, user: User, mode: str) -> AccountBalance:
             estimated_deposit_asset=summary.estimated_deposit_asset,
             deposit=deposit.deposit,
             orderable_amount=deposit.orderable_amount,
-            today_pnl=sum(holding_today_pnl(holding) for holding in balance.holdings),
+            today_pnl=sum(holding_today_pnl(holding=holding) for holding in balance.holdings),
         ),
         holdings=balance.holdings,
         # When Kiwoom answered (the two calls run at once, each after its rate-limit slot).

@@ -36,7 +36,7 @@ function orderRow(order) {
 function fillRow(fill) {
   return {
     key: fill.order_id,
-    filledAt: format.dateTime(fill.filled_at),
+    filledAt: format.dateTime(fill.last_filled_at),
     name: fill.stock_name || fill.stock_code,
     code: fill.stock_code,
     side: label(labels.sides, fill.side),

@@ -1,5 +1,6 @@
 /* The order ticket: buy or sell, name lookup, tick grid, a confirmation step, one idempotency key per order. */
 import { searchWords, stockSearch } from "./header_search.js";
+import { placePending } from "./lib/place.js";
 import { attachCombobox } from "./lib/search.js";
 import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, loginUrl, market, newIdempotencyKey, readJson } from "./stocklab.js";
@@ -272,13 +273,8 @@ Alpine.data("ticket", () => ({
 
   async place() {
     // A second click while the first is in flight does nothing; a retry reuses the same key.
-    if (this.submitting || this.refused || !this.pending) return;
-    this.submitting = true;
-    this.confirmError = null;
-    const { side, order, key } = this.pending;
-    const url = side === "buy" ? this.$root.dataset.buyUrl : this.$root.dataset.sellUrl;
-    const response = await api.post(url, order, { idempotencyKey: key, keepPage: true });
-    this.submitting = false;
+    const response = await placePending(this, (url, order, key) => api.post(url, order, { idempotencyKey: key, keepPage: true }));
+    if (!response) return;
     if (response.ok) {
       this.$refs.confirm.close("done");
       this.showResult(response.data);

@@ -8,6 +8,7 @@ import {
   LineSeries,
 } from "../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
 import { chartSeries, RANGE_INTERVALS } from "./lib/candles.js";
+import { placePending } from "./lib/place.js";
 import { bookBars, costRule, estimate, quantityAtPercent, stepPrice, ticketChecks, wholeNumber } from "./lib/ticket.js";
 import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
@@ -576,13 +577,8 @@ Alpine.data("stockPage", () => ({
   },
 
   async place() {
-    if (this.submitting || this.refused || !this.pending) return;
-    this.submitting = true;
-    this.confirmError = null;
-    const { side, order, key } = this.pending;
-    const url = side === "buy" ? this.$root.dataset.buyUrl : this.$root.dataset.sellUrl;
-    const response = await api.post(url, order, { idempotencyKey: key });
-    this.submitting = false;
+    const response = await placePending(this, (url, order, key) => api.post(url, order, { idempotencyKey: key }));
+    if (!response) return;
     if (response.ok) {
       this.$refs.confirm.close("done");
       this.pending = null;

@@ -431,7 +431,7 @@ FILL = {
     "amount": 700_000,
     "commission": 2450,
     "tax": 0,
-    "filled_at": "2026-11-03T00:30:05Z",
+    "last_filled_at": "2026-11-03T00:30:05Z",
 }
 
 

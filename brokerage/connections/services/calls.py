@@ -109,6 +109,21 @@ def kiwoom_calls_for(
     return kiwoom_calls(credential=credential, operations=operations, api_ids=api_ids)
 
 
+def credential_get_connected_kept(*, user: User, mode: str) -> KiwoomCredential:
+    """The user's usable credential for `mode` (`kiwoom_not_connected` without), for a call made later.
+
+    From this process's memory while the credential's version (one Redis read) is the one it was kept under,
+    else from the database, as `kiwoom_calls_for` finds it: a page polled every second costs no query.
+    """
+    version = version_read(version_name(user_id=user.pk, mode=mode))
+    kept = credential_kept(user_id=user.pk, mode=mode)
+    if kept is not None and kept.version == version:
+        credential = kept.credential()
+    else:
+        credential = _credential_read(user=user, mode=mode, version=version)
+    return credential_require_connected(credential=credential)
+
+
 def _credential_read(*, user: User, mode: str, version: str | None = None) -> KiwoomCredential | None:
     """The user's credential for `mode` from the database, kept under its version (read before the row)."""
     if version is None:

@@ -1,6 +1,5 @@
 """The history domain's services."""
 
-from brokerage.history.costs import Costs, costs_all, costs_for
 from brokerage.history.services.snapshots import (
     SweepOutcome,
     SweepPlan,
@@ -12,11 +11,8 @@ from brokerage.history.services.snapshots import (
 )
 
 __all__ = [
-    "Costs",
     "SweepOutcome",
     "SweepPlan",
-    "costs_all",
-    "costs_for",
     "snapshot_day_for",
     "snapshot_take",
     "snapshots_intraday_prune",

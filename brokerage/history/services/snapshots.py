@@ -32,11 +32,11 @@ from django.utils import timezone
 
 from brokerage.connections.models import CredentialStatus, KiwoomCredential
 from brokerage.connections.selectors import KEY_PAIR_FIELDS
-from brokerage.connections.services.calls import kiwoom_calls
 from brokerage.history import calendar
 from brokerage.history.models import AccountSnapshot, HoldingSnapshot, SnapshotKind, SnapshotStatus
 from brokerage.history.selectors import kst_midnight, ledger_fills, snapshot_latest_before
 from brokerage.kiwoom.parsing import KST
+from brokerage.portfolio.services import account_fetch
 from stocklab.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ logger = logging.getLogger(__name__)
 CLOSE_SEEN_AT = time(15, 40)
 # The first session that can change an account the next trading day (장전 시간외 종가).
 NEXT_SESSION_AT = time(8, 30)
-MARKET_OPEN = time(9, 0)
-MARKET_CLOSE = time(15, 30)
 
 
 def snapshot_day_for(now: datetime) -> date | None:
@@ -64,14 +62,16 @@ def snapshot_day_for(now: datetime) -> date | None:
 def intraday_slot_for(now: datetime) -> datetime | None:
     """The start of the intraday slot `now` falls in, while the regular session is open on a trading day."""
     local = now.astimezone(KST)
-    if not calendar.is_trading_day(local.date()) or not MARKET_OPEN <= local.time() <= MARKET_CLOSE:
+    in_session = calendar.MARKET_OPEN <= local.time() <= calendar.MARKET_CLOSE
+    if not calendar.is_trading_day(local.date()) or not in_session:
         return None
     minutes = settings.HISTORY_INTRADAY_MINUTES
     return local.replace(minute=local.minute - local.minute % minutes, second=0, microsecond=0)
 
 
 def _active_credentials():
-    return KiwoomCredential.objects.exclude(status=CredentialStatus.INVALID)
+    """Credentials Kiwoom accepts (as the stream takes them): refused keys and blocked IPs are left out."""
+    return KiwoomCredential.objects.filter(status=CredentialStatus.ACTIVE)
 
 
 def snapshot_credentials_due(*, day: date, slot: datetime | None = None) -> list[int]:
@@ -144,14 +144,7 @@ def snapshot_take(*, credential_id: int, day: date, slot: datetime | None = None
     existing = _existing(credential=credential, day=day, slot=slot)
     if existing is not None and existing.status == SnapshotStatus.OK:
         return None
-    balance, deposit = kiwoom_calls(
-        credential=credential,
-        operations=[
-            lambda client, token: client.get_balance(token),
-            lambda client, token: client.get_deposit(token),
-        ],
-        api_ids=["kt00018", "kt00001"],
-    )
+    balance, deposit = account_fetch(credential=credential)
     summary = balance.summary
     snapshot = existing or AccountSnapshot(user=credential.user, mode=credential.mode, date=day, kind=kind)
     snapshot.user = credential.user

@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from brokerage import kiwoom
-from brokerage.kiwoom.parsing import KST
+from brokerage.kiwoom.parsing import KST, kst_date  # noqa: F401  (kst_date: imported from here too)
 from brokerage.orders.models import Order, OrderKind
 
 
@@ -75,10 +75,6 @@ class DayBook:
 
 
 # --- Korea time ---------------------------------------------------------------------------------------------
-
-
-def kst_date(moment: datetime) -> date:
-    return moment.astimezone(KST).date()
 
 
 def kst_moment(day: date, text: str) -> datetime | None:

@@ -35,24 +35,43 @@ export function quantityAtPercent(maximum, percent) {
 }
 
 /** What an order costs or brings in: the amount, commission (both sides), tax (sales), and the total
-    (a buy pays amount + commission; a sale receives amount - commission - tax). Kiwoom rounds costs
-    down to the won. */
-export function estimate({ side, quantity, price, commissionRate = 0, taxRate = 0 }) {
+    (a buy pays amount + commission; a sale receives amount - commission - tax). The rates and the rounding
+    rule are the server's (the orderable answer: commission floored to `commissionUnit` won, at least
+    `commissionMinimum`; tax floored to `taxUnit` won); none is kept here. */
+export function estimate({ side, quantity, price, commissionRate = 0, taxRate = 0, commissionUnit = 1, commissionMinimum = 0, taxUnit = 1 }) {
   const amount = quantity > 0 && price > 0 ? quantity * price : 0;
-  const commission = wonDown(amount * Number(commissionRate || 0));
-  const tax = side === "sell" ? wonDown(amount * Number(taxRate || 0)) : 0;
+  const commission = amount > 0 ? Math.max(floorTo(amount * Number(commissionRate || 0), commissionUnit), commissionMinimum) : 0;
+  const tax = side === "sell" ? floorTo(amount * Number(taxRate || 0), taxUnit) : 0;
   const total = side === "sell" ? amount - commission - tax : amount + commission;
   return { amount, commission, tax, total };
 }
 
 // Rates are decimals (0.00015): 700,000 x 0.00015 is 104.99999999999999 in floating point, 105 won in fact.
-const wonDown = (value) => Math.floor(value + 1e-6);
+function floorTo(value, unit) {
+  const won = Math.floor(value + 1e-6);
+  const step = Math.max(1, Math.floor(Number(unit) || 1));
+  return won - (won % step);
+}
+
+/** The server's cost rule from its orderable answer, as `estimate` takes it (zero rates without one). */
+export function costRule(orderable) {
+  return {
+    commissionRate: Number(orderable?.commission_rate ?? 0),
+    taxRate: Number(orderable?.tax_rate ?? 0),
+    commissionUnit: Number(orderable?.commission_unit ?? 1),
+    commissionMinimum: Number(orderable?.commission_minimum ?? 0),
+    taxUnit: Number(orderable?.tax_unit ?? 1),
+  };
+}
 
 /** The most shares `cash` buys at `price` with commission, when the server gave no maximum. */
-export function maxBuyable({ cash, price, commissionRate = 0 }) {
+export function maxBuyable({ cash, price, ...rule }) {
   if (!(cash > 0 && price > 0)) return 0;
-  let quantity = Math.floor(cash / (price * (1 + Number(commissionRate || 0))));
-  while (quantity > 0 && estimate({ side: "buy", quantity, price, commissionRate }).total > cash) quantity -= 1;
+  let quantity = Math.floor(cash / (price * (1 + Number(rule.commissionRate || 0))));
+  const cost = (shares) => estimate({ side: "buy", quantity: shares, price, ...rule }).total;
+  while (quantity > 0 && cost(quantity) > cash) quantity -= 1;
+  // Commission floored to a unit can let one more share in than the plain rate says.
+  while (cost(quantity + 1) <= cash) quantity += 1;
   return quantity;
 }
 
@@ -90,7 +109,7 @@ export function ticketChecks({ side, quantityText, priceText, requiresPrice, uni
   }
   if (!orderable) return problems;
   if (side === "buy") {
-    const cost = price > 0 ? estimate({ side, quantity, price, commissionRate: rates.commissionRate }).total : 0;
+    const cost = price > 0 ? estimate({ side, quantity, price, ...rates }).total : 0;
     const cash = orderable.orderable_cash;
     if (Number.isFinite(cash) && cost > cash) {
       problems.push({ field: "quantity", code: "over_cash", values: { cost, cash, max: orderable.max_quantity ?? 0 } });

@@ -8,6 +8,7 @@ import pytest
 import responses
 
 from brokerage.connections.coordination import redis_client
+from brokerage.connections.credential_cache import credentials_forget
 from brokerage.connections.errors import KiwoomDeviceNotAllowed, KiwoomNotConnected, KiwoomNotSupportedInMode
 from brokerage.connections.models import KiwoomCredential
 from brokerage.connections.ratelimit import bucket_key
@@ -180,3 +181,26 @@ def test_a_tr_the_mode_does_not_offer_leaves_the_keys_last_error_clear(kiwoom):
         )
 
     assert KiwoomCredential.objects.get(pk=credential.pk).last_error_code == ""
+
+
+class TestCredentialGetConnectedKept:
+    def test_a_kept_credential_is_read_from_memory(self, user, django_assert_num_queries):
+        credential = KiwoomCredentialFactory(user=user)
+        credentials_forget()
+        assert calls.credential_get_connected_kept(user=user, mode=credential.mode).pk == credential.pk
+
+        with django_assert_num_queries(0):
+            assert calls.credential_get_connected_kept(user=user, mode=credential.mode).pk == credential.pk
+
+    def test_a_disconnected_credential_is_not_connected_however_kept(self, user):
+        credential = KiwoomCredentialFactory(user=user)
+        calls.credential_get_connected_kept(user=user, mode=credential.mode)
+
+        credential_disconnect(user=user, mode=credential.mode)
+
+        with pytest.raises(KiwoomNotConnected):
+            calls.credential_get_connected_kept(user=user, mode=credential.mode)
+
+    def test_without_keys_the_user_is_not_connected(self, user):
+        with pytest.raises(KiwoomNotConnected):
+            calls.credential_get_connected_kept(user=user, mode="mock")

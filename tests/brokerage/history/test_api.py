@@ -141,7 +141,7 @@ class TestOrdersAndFills:
     def test_fills_csv(self, user_api, trader):
         response = user_api.get(f"{API}/fills", {**PERIOD, "format": "csv", "side": "sell"})
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-        assert rows[0][:3] == ["filled_at", "order_number", "side"]
+        assert rows[0][:3] == ["last_filled_at", "order_number", "side"]
         assert rows[1][4] == "삼성전자" and rows[1][7] == "65000"
 
     def test_users_never_see_each_others_history(self, user_api, trader, stranger):
@@ -234,3 +234,110 @@ class TestRealizedFromKiwoom:
             ("005930", 2, "kiwoom")
         ]
         assert [(t["quantity"], t["source"]) for t in ledger_side["trades"]] == [(2, "ledger")]
+
+
+def _held_before_stocklab(user, day, *, quantity, average):
+    from brokerage.history.models import HoldingSnapshot
+
+    snapshot = AccountSnapshot.objects.create(user=user, date=day, taken_at=kst(day, 15, 40))
+    HoldingSnapshot.objects.create(
+        snapshot=snapshot, stock_code="005930", quantity=quantity, average_price=average, close=average
+    )
+
+
+def test_realized_starts_from_the_shares_held_before_stocklab(user_api, user):
+    _held_before_stocklab(user, MON, quantity=100, average=10_000)
+    credential = KiwoomCredentialFactory(user=user)
+    filled(credential, TUE, "buy", 10, 20_000)
+    filled(credential, TUE, "sell", 10, 20_000, hour=11)
+
+    (trade,) = user_api.get(f"{API}/realized", {**LEDGER, "costs": "before"}).json()["trades"]
+
+    assert trade["average_cost"] == "10909.09"
+    assert trade["gross_pnl"] == 90_909
+
+
+def _recorded(order, day, hour, minute=0):
+    Order.objects.filter(pk=order.pk).update(updated_at=kst(day, hour, minute))
+
+
+class TestFillTime:
+    def test_fills_come_latest_fill_first_labelled_as_such(self, user_api, user):
+        credential = KiwoomCredentialFactory(user=user)
+        early_order = filled(credential, TUE, "buy", 1, 10_000, hour=9)
+        late_order = filled(credential, TUE, "buy", 1, 10_000, hour=10)
+        _recorded(early_order, TUE, 14)  # placed first, filled last
+        _recorded(late_order, TUE, 11)
+
+        rows = user_api.get(f"{API}/fills", PERIOD).json()["results"]
+
+        assert [row["order_id"] for row in rows] == [early_order.pk, late_order.pk]
+        assert rows[0]["last_filled_at"] == "2026-12-22T14:00:00+09:00"
+        assert "filled_at" not in rows[0]
+
+    def test_realized_takes_fills_in_the_order_they_filled(self, user_api, user):
+        credential = KiwoomCredentialFactory(user=user)
+        sale = filled(credential, TUE, "sell", 5, 12_000, hour=9)  # a limit sale resting since 09:00
+        purchase = filled(credential, TUE, "buy", 5, 10_000, hour=10)
+        _recorded(purchase, TUE, 10, 5)
+        _recorded(sale, TUE, 10, 30)
+
+        (trade,) = user_api.get(f"{API}/realized", {**LEDGER, "costs": "before"}).json()["trades"]
+
+        assert trade["cost_known"] and trade["gross_pnl"] == 10_000
+
+
+class TestCSVSafety:
+    def test_text_that_reads_as_a_formula_is_defused_but_numbers_are_not(self, user_api, user):
+        credential = KiwoomCredentialFactory(user=user)
+        filled(credential, MON, "buy", 10, 10_000, name='=HYPERLINK("http://x")')
+        filled(credential, TUE, "sell", 10, 9_000, name='=HYPERLINK("http://x")')
+
+        orders = user_api.get(f"{API}/orders", {**PERIOD, "format": "csv"})
+        rows = list(csv.DictReader(io.StringIO(b"".join(orders.streaming_content).decode("utf-8-sig"))))
+        journal = user_api.get(f"{API}/journal", {**LEDGER, "format": "csv"})
+        days = list(csv.DictReader(io.StringIO(b"".join(journal.streaming_content).decode("utf-8-sig"))))
+
+        assert {row["stock_name"] for row in rows} == {'\'=HYPERLINK("http://x")'}
+        assert days[0]["realized_pnl_before_costs"] == "-10000"
+
+    def test_an_error_line_is_csv_escaped(self):
+        from brokerage.history.csv_export import CSVRenderer
+
+        line = CSVRenderer().render({"code": "invalid_input", "detail": 'bad "end", or "start"'})
+
+        assert list(csv.reader(io.StringIO(line.decode()))) == [["invalid_input", 'bad "end", or "start"']]
+
+
+class TestCSVStreaming:
+    def test_under_wsgi_a_sync_iterator_streams(self, user_api, trader):
+        response = user_api.get(f"{API}/orders", {**PERIOD, "format": "csv"})
+
+        assert response.streaming and not response.is_async
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert len(list(csv.reader(io.StringIO(text)))) == 5
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db(transaction=True)
+    async def test_under_asgi_rows_come_in_chunks(self, user, monkeypatch):
+        from asgiref.sync import sync_to_async
+        from django.db import connections
+        from django.test import AsyncClient
+
+        from brokerage.history import csv_export
+
+        monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
+        credential = await sync_to_async(KiwoomCredentialFactory)(user=user)
+        for hour in range(9, 14):
+            await sync_to_async(filled)(credential, TUE, "buy", 1, 10_000, hour=hour)
+        client = AsyncClient()
+        await client.aforce_login(user)
+
+        response = await client.get(f"{API}/fills", {**PERIOD, "format": "csv"})
+
+        assert response.is_async
+        chunks = [chunk async for chunk in response.streaming_content]
+        assert len(chunks) == 3  # the header and 5 rows, 2 lines a chunk
+        rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
+        assert len(rows) == 6 and rows[0][0] == "last_filled_at"
+        await sync_to_async(connections.close_all)()  # the thread's connection, for the database teardown

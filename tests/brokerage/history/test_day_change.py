@@ -24,6 +24,7 @@ def test_each_holding_and_the_account_show_the_change_since_the_previous_close(c
     assert (hynix["day_change"], hynix["day_change_rate"], hynix["today_pnl"]) == (-5_000, "-2.78", -15_000)
     assert holdings["035420"]["today_pnl"] == 0
     assert body["summary"]["today_pnl"] == 15_000 - 15_000
+    assert body["summary"]["today_pnl_estimated"] is True  # shares bought or sold today are not told apart
 
 
 def test_the_old_fields_are_unchanged(connected_api):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from brokerage.history.costs import Costs, costs_for
+from brokerage.connections.costs import Costs, costs_for
 from brokerage.history.realized import ledger_fill, realized_from_fills
 from brokerage.kiwoom.parsing import KST
 
@@ -109,3 +109,14 @@ def test_rates_come_from_settings(settings, mode):
     }
     expected = {"mock": Decimal("0.0035"), "real": Decimal("0.00015")}[mode]
     assert costs_for(mode).commission_rate == expected
+
+
+def test_shares_held_before_stocklab_average_in_with_a_later_buy():
+    # 100 held at 10,000 (the snapshot), then 10 bought and 10 sold at 20,000 through StockLab: the sale
+    # realizes against the average of all 110, (1,000,000 + 200,000) / 110 = 10,909.09.
+    trades = realized_from_fills(
+        [fill(22, "buy", 10, 20_000), fill(22, "sell", 10, 20_000)],
+        seed=lambda code, day: (100, 10_000) if code == "005930" else None,
+    )
+    assert trades[0].average_cost == Decimal("10909.09")
+    assert trades[0].gross_pnl == 90_909 and trades[0].cost_known

@@ -81,6 +81,18 @@ class TestDailySweep:
         assert daily(user) == [TUE, THU]
         assert daily(user, SnapshotStatus.GAP) == [WED]
 
+    @pytest.mark.parametrize("status", ["blocked", "invalid"])
+    def test_credentials_kiwoom_refuses_are_not_swept(self, connected, user, kiwoom, status):
+        from brokerage.connections.models import KiwoomCredential
+
+        KiwoomCredential.objects.filter(user=user).update(status=status)
+        before = kiwoom.control.stats()["calls"].get("kt00018", 0)
+
+        plan = sweep_at(kst(TUE, 15, 40))
+
+        assert not plan.chunks and daily(user) == []
+        assert kiwoom.control.stats()["calls"].get("kt00018", 0) == before
+
     def test_a_sweep_in_the_session_does_nothing(self, connected, user, kiwoom):
         plan = sweep_at(kst(WED, 11, 0))
         assert plan.day is None and daily(user) == []
@@ -124,7 +136,7 @@ class TestNetFlow:
         }
         credential = KiwoomCredentialFactory(user=user)
         state = SimpleNamespace(answer=None)
-        monkeypatch.setattr(snapshots_module, "kiwoom_calls", lambda **kwargs: state.answer)
+        monkeypatch.setattr(snapshots_module, "account_fetch", lambda **kwargs: state.answer)
         return SimpleNamespace(credential=credential, state=state)
 
     def take(self, account, day, **amounts):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from brokerage import kiwoom
 from brokerage.kiwoom import is_on_tick, tick_size
 
 
@@ -51,3 +52,15 @@ def test_tick_size_refuses_prices_that_are_not_positive(price):
 def test_tick_size_takes_whole_won_only(price):
     with pytest.raises(TypeError):
         tick_size(price)
+
+
+def test_a_stock_code_is_six_digits_or_capital_letters():
+    assert kiwoom.STOCK_CODE_RE.pattern == kiwoom.STOCK_CODE_PATTERN
+    assert [
+        code
+        for code in ("005930", "0000J0", "5930", "00593a", "0059301")
+        if kiwoom.STOCK_CODE_RE.fullmatch(code)
+    ] == [
+        "005930",
+        "0000J0",
+    ]

@@ -5,6 +5,7 @@ import pytest
 import yaml
 from django.core.cache import cache
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 from rest_framework.test import APIClient
 
 from brokerage.connections.services import credential_connect
@@ -104,6 +105,18 @@ class TestStockQuote:
         assert body["code"] == "invalid_input"
         assert "stock_code" in body["errors"]
         assert "ka10001" not in kiwoom.control.stats()["calls"]
+
+    @pytest.mark.parametrize("part", ["", "/quote", "/orderbook"])
+    def test_a_code_with_capital_letters_is_a_stock_code(self, connected_api, kiwoom, part):
+        # 0000J0 is an ETN: six digits or capital letters, the rule of the Kiwoom client (STOCK_CODE_PATTERN).
+        response = connected_api.get(stock("0000J0") + part)
+
+        assert response.json().get("code") != "invalid_input", response.content
+
+    def test_the_stock_page_takes_every_stock_code(self, client):
+        assert reverse("stock-detail", args=["0000J0"]) == "/stocks/0000J0/"
+        with pytest.raises(NoReverseMatch):
+            reverse("stock-detail", args=["00593a"])
 
     def test_a_code_kiwoom_does_not_know_is_refused_with_kiwoom_s_words(self, connected_api):
         response = connected_api.get(stock("999999"))
@@ -246,6 +259,17 @@ class TestOrderable:
         assert body["source"] == "kt00011"
         assert 0 < body["max_quantity"] * 70_000 <= body["orderable_cash"]
         assert body["sellable_quantity"] is None
+
+    def test_serves_the_cost_rule_of_the_mode(self, connected_api, settings):
+        settings.HISTORY_COSTS = {
+            **settings.HISTORY_COSTS,
+            "mock": {"commission_rate": "0.0123", "sell_tax_rate": "0.0021"},
+        }
+
+        body = connected_api.get(stock("005930") + "/orderable", {"side": "buy", "price": 70_000}).json()
+
+        assert (body["commission_rate"], body["tax_rate"]) == ("0.012300", "0.002100")
+        assert (body["commission_unit"], body["commission_minimum"], body["tax_unit"]) == (10, 0, 1)
 
     def test_a_sale_is_bounded_by_the_shares_held(self, connected_api):
         # The demo account holds 10 shares of 005930 (kiwoom_sim/README.md).

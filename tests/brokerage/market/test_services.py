@@ -6,6 +6,7 @@ import time
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.db.models import QuerySet
 
 from brokerage.connections.models import KiwoomCredential
 from brokerage.connections.services import credential_connect
@@ -14,6 +15,7 @@ from brokerage.market.errors import (
     MarketDataNotConnected,
     WatchlistFull,
     WatchlistLimitReached,
+    WatchlistNameTaken,
     WatchlistNotFound,
 )
 from brokerage.market.models import Stock
@@ -177,6 +179,16 @@ def test_a_user_has_at_most_twenty_groups(user):
 
     with pytest.raises(WatchlistLimitReached):
         watchlist_create(user=user, name="one more")
+
+
+def test_a_name_another_request_took_meanwhile_is_taken_not_a_server_error(user, monkeypatch):
+    """Two first groups of one name at once: the user has no row to lock, both pass the name check, and the
+    second insert meets the unique constraint."""
+    watchlist_create(user=user, name="반도체")
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)  # the check ran before the other's insert
+
+    with pytest.raises(WatchlistNameTaken):
+        watchlist_create(user=user, name="반도체")
 
 
 def test_one_user_s_groups_are_out_of_another_s_reach(user):

@@ -7,8 +7,17 @@ import pytest
 import time_machine
 from django.db import connection
 
-from brokerage.connections.errors import KiwoomUnavailable
-from brokerage.connections.services import credential_connect
+from brokerage.connections.errors import (
+    KiwoomBusy,
+    KiwoomInvalidCredentials,
+    KiwoomNotConnected,
+    KiwoomRateLimited,
+    KiwoomTokenRejected,
+    KiwoomUnavailable,
+    KiwoomUnknownSymbol,
+)
+from brokerage.connections.services import calls, credential_connect, credential_get_connected_kept
+from brokerage.market import services
 from brokerage.market.services import candles_get, order_book_get, quote_get
 from brokerage.market.shared import shared_fetch, shared_forget
 from tests.conftest import bearer_client
@@ -95,6 +104,59 @@ def test_the_requests_waiting_on_a_failed_fetch_get_its_error_and_a_later_one_tr
     assert shared_fetch(key="t:fail", window=2, fetch=source) == {"call": 2}
 
 
+def led_then_waited(key: str, leader_error: Exception) -> tuple[list, list]:
+    """A leader whose fetch fails with `leader_error`, and a waiter that asks while it runs; what each got,
+    and the waiter's own fetches."""
+    started = threading.Event()
+    waiter_fetches = []
+
+    def leader_fetch():
+        started.set()
+        time.sleep(0.2)
+        raise leader_error
+
+    def waiter_fetch():
+        waiter_fetches.append(1)
+        return {"fetched": "by the waiter"}
+
+    def work(index):
+        if index == 0:
+            return shared_fetch(key=key, window=2, fetch=leader_fetch)
+        started.wait(timeout=5)
+        return shared_fetch(key=key, window=2, fetch=waiter_fetch)
+
+    return at_once(2, work), waiter_fetches
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        KiwoomNotConnected(),
+        KiwoomInvalidCredentials(),
+        KiwoomRateLimited(),
+        KiwoomTokenRejected(),
+        KiwoomBusy(),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_an_error_of_the_leader_s_own_keys_is_not_handed_to_the_waiters(error):
+    (leader, waiter), waiter_fetches = led_then_waited(f"t:own:{error.code}", error)
+
+    assert leader is error
+    assert waiter == {"fetched": "by the waiter"}
+    assert waiter_fetches == [1]
+
+
+@pytest.mark.parametrize(
+    "error", [KiwoomUnknownSymbol(), KiwoomUnavailable()], ids=lambda error: type(error).__name__
+)
+def test_an_error_of_the_market_is_handed_to_the_waiters(error):
+    (leader, waiter), waiter_fetches = led_then_waited(f"t:market:{error.code}", error)
+
+    assert type(leader) is type(waiter) is type(error)
+    assert waiter_fetches == []
+
+
 def test_keys_are_apart():
     source = SlowSource(seconds=0)
     shared_fetch(key="t:a", window=2, fetch=source)
@@ -107,6 +169,9 @@ def connected_users(count: int) -> list:
     users = [UserFactory() for _ in range(count)]
     for index, user in enumerate(users):
         credential_connect(user=user, app_key=f"sharedQuote{index:022d}", app_secret=f"secret-shared-{index}")
+        # As after any page of theirs: the process keeps their credential, so that a request reads no row
+        # (a hundred bare threads reading it at once would need a hundred database connections).
+        credential_get_connected_kept(user=user, mode="mock")
     return users
 
 
@@ -148,3 +213,51 @@ def test_concurrent_stock_pages_through_the_api_share_one_quote(kiwoom):
     assert [r.status_code for r in responses] == [200] * 20
     assert kiwoom.control.stats()["calls"].get("ka10001") == 1
     assert len({r.json()["as_of"] for r in responses}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_s_refused_keys_do_not_reach_another_user_waiting_on_the_same_quote(kiwoom, monkeypatch):
+    """User A's keys are refused while A fetches the quote; user B, asking meanwhile, gets the quote."""
+    user_a, user_b = connected_users(2)
+    a_is_fetching = threading.Event()
+    send = calls._send
+
+    def refused_for_a(credential, operations):
+        if credential.user_id == user_a.pk:
+            a_is_fetching.set()
+            time.sleep(0.3)
+            raise KiwoomInvalidCredentials()
+        return send(credential, operations)
+
+    monkeypatch.setattr(calls, "_send", refused_for_a)
+
+    def work(index):
+        if index == 0:
+            return quote_get(user=user_a, stock_code="005930")
+        a_is_fetching.wait(timeout=5)
+        return quote_get(user=user_b, stock_code="005930")
+
+    a_result, b_result = at_once(2, work)
+
+    assert isinstance(a_result, KiwoomInvalidCredentials)
+    assert not isinstance(b_result, Exception), b_result
+    assert b_result.value.stock_code == "005930"
+
+
+@pytest.mark.django_db
+def test_a_user_without_keys_gets_their_own_error_and_never_leads_a_shared_fetch(user, kiwoom, monkeypatch):
+    led = []
+    monkeypatch.setattr(services, "shared_fetch", lambda **kwargs: led.append(kwargs["key"]))
+    kiwoom.control.reset_stats()
+
+    for read in (
+        lambda: quote_get(user=user, stock_code="005930"),
+        lambda: order_book_get(user=user, stock_code="005930"),
+        lambda: candles_get(user=user, stock_code="005930", interval="day", chart_range="1M"),
+        lambda: services.quotes_get(user=user, stock_codes=["005930"]),
+    ):
+        with pytest.raises(KiwoomNotConnected):
+            read()
+
+    assert led == []
+    assert not kiwoom.control.stats()["calls"]

@@ -38,3 +38,12 @@ def test_without_keys_kiwoom_is_not_connected(user_api):
 
 def test_a_bad_code_is_invalid_input(connected_api):
     assert connected_api.get(position("5930")).json()["code"] == "invalid_input"
+    assert connected_api.get(position("00593a")).json()["code"] == "invalid_input"
+
+
+def test_a_code_with_capital_letters_is_a_stock_code(connected_api):
+    # 0000J0 is an ETN (brokerage.kiwoom.STOCK_CODE_PATTERN); nobody holds it here.
+    response = connected_api.get(position("0000J0"))
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["stock_code"], response.json()["holding"]) == ("0000J0", None)

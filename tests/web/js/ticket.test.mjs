@@ -6,6 +6,7 @@ import { chartSeries, chartTime, movingAverage } from "../../../static/js/lib/ca
 import { createMarket } from "../../../static/js/lib/market.js";
 import {
   bookBars,
+  costRule,
   estimate,
   maxBuyable,
   quantityAtPercent,
@@ -74,31 +75,47 @@ describe("quantities", () => {
   it("buys as many shares as the cash pays for with the commission", () => {
     assert.equal(maxBuyable({ cash: 700_000, price: 70_000, commissionRate: 0 }), 10);
     assert.equal(maxBuyable({ cash: 700_000, price: 70_000, commissionRate: 0.00015 }), 9);
+    assert.equal(maxBuyable({ cash: 700_100, price: 70_000, commissionRate: 0.00015, commissionUnit: 10 }), 10);
     assert.equal(maxBuyable({ cash: 0, price: 70_000 }), 0);
   });
 });
 
 describe("estimate", () => {
-  it("adds the commission to a buy", () => {
-    assert.deepEqual(estimate({ side: "buy", quantity: 10, price: 70_000, commissionRate: 0.00015, taxRate: 0.0018 }), {
+  // What GET stocks/{code}/orderable answers for a real account (brokerage.connections.costs).
+  const rule = costRule({ commission_rate: "0.000150", tax_rate: "0.001800", commission_unit: 10, commission_minimum: 0, tax_unit: 1 });
+
+  it("adds the commission to a buy, floored to the server's unit", () => {
+    assert.deepEqual(estimate({ side: "buy", quantity: 10, price: 70_000, ...rule }), {
       amount: 700_000,
-      commission: 105,
+      commission: 100,
       tax: 0,
-      total: 700_105,
+      total: 700_100,
     });
   });
 
-  it("takes commission and tax from a sale, rounded down", () => {
-    assert.deepEqual(estimate({ side: "sell", quantity: 3, price: 41_250, commissionRate: 0.00015, taxRate: 0.0018 }), {
+  it("takes commission and tax from a sale, each floored to its unit", () => {
+    assert.deepEqual(estimate({ side: "sell", quantity: 3, price: 41_250, ...rule }), {
       amount: 123_750,
-      commission: 18,
+      commission: 10,
       tax: 222,
-      total: 123_510,
+      total: 123_518,
     });
+  });
+
+  it("follows whatever rule the server serves", () => {
+    const perWon = costRule({ commission_rate: "0.000150", tax_rate: "0", commission_unit: 1, commission_minimum: 0, tax_unit: 1 });
+    assert.equal(estimate({ side: "buy", quantity: 10, price: 70_000, ...perWon }).commission, 105);
+    const withMinimum = { ...rule, commissionMinimum: 500 };
+    assert.equal(estimate({ side: "buy", quantity: 1, price: 70_000, ...withMinimum }).commission, 500);
   });
 
   it("is nothing without a quantity and a price", () => {
-    assert.equal(estimate({ side: "buy", quantity: 0, price: 70_000 }).total, 0);
+    assert.equal(estimate({ side: "buy", quantity: 0, price: 70_000, ...rule }).total, 0);
+    assert.equal(estimate({ side: "buy", quantity: 0, price: 70_000, ...rule, commissionMinimum: 500 }).commission, 0);
+  });
+
+  it("takes zero rates when the server has not answered", () => {
+    assert.deepEqual(costRule(null), { commissionRate: 0, taxRate: 0, commissionUnit: 1, commissionMinimum: 0, taxUnit: 1 });
   });
 });
 
