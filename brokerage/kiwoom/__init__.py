@@ -33,7 +33,7 @@ from .errors import (
     KiwoomUnavailable,
     KiwoomUnknownSymbol,
 )
-from .market import STOCK_CODE_PATTERN, STOCK_CODE_RE, is_on_tick, tick_size
+from .market import MAX_PRICE, STOCK_CODE_PATTERN, STOCK_CODE_RE, is_on_tick, tick_size
 from .market_data import (
     KOSDAQ_INDEX,
     KOSPI_INDEX,
@@ -75,6 +75,7 @@ from .types import (
 __all__ = [
     "KOSDAQ_INDEX",
     "KOSPI_INDEX",
+    "MAX_PRICE",
     "MOCK_BASE_URL",
     "QUOTE_BATCH_SIZE",
     "REAL_BASE_URL",

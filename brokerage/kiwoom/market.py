@@ -11,6 +11,8 @@ import re
 # (URLs, serializers, the client's arguments) checks it with this one rule.
 STOCK_CODE_PATTERN = "[0-9A-Z]{6}"
 STOCK_CODE_RE = re.compile(STOCK_CODE_PATTERN)
+# Price fields on the wire hold at most ten digits (Kiwoom answers 1517 "최대 길이(10)" beyond).
+MAX_PRICE = 10**10 - 1
 
 __all__ = ["is_on_tick", "tick_bands", "tick_size"]
 

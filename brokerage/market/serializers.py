@@ -166,7 +166,10 @@ class CandlesSerializer(serializers.Serializer):
 class OrderableQuerySerializer(serializers.Serializer):
     side = serializers.ChoiceField(choices=["buy", "sell"])
     price = serializers.IntegerField(
-        min_value=1, required=False, help_text="The limit price (KRW); omitted: Kiwoom's reference price."
+        min_value=1,
+        max_value=kiwoom.MAX_PRICE,
+        required=False,
+        help_text="The limit price (KRW); omitted: Kiwoom's reference price.",
     )
 
 

@@ -16,9 +16,6 @@ from brokerage.orders.models import Exchange, OrderKind, OrderSide, OrderStatus
 MAX_ORDER_QUANTITY = 10**9
 
 
-MAX_PRICE = 10**10
-
-
 class WholeNumberField(serializers.IntegerField):
     """A whole number given as a JSON integer or as a string of digits ("1", as the prototype sends)."""
 
@@ -58,7 +55,7 @@ class OrderInputSerializer(serializers.Serializer):
     )
     price = WholeNumberField(
         min_value=1,
-        max_value=MAX_PRICE,
+        max_value=kiwoom.MAX_PRICE,
         required=False,
         allow_null=True,
         help_text=_(
@@ -102,7 +99,7 @@ def _site_limits(schema: dict) -> dict:
     if "quantity" in properties:
         properties["quantity"]["maximum"] = settings.ORDER_MAX_QUANTITY
     if "price" in properties:
-        properties["price"]["maximum"] = min(MAX_PRICE, settings.ORDER_MAX_VALUE)
+        properties["price"]["maximum"] = min(kiwoom.MAX_PRICE, settings.ORDER_MAX_VALUE)
     return schema
 
 
@@ -147,7 +144,9 @@ class OrderInputSchema(OpenApiSerializerExtension):
 
 
 class OrderModifyInputSerializer(serializers.Serializer):
-    price = WholeNumberField(min_value=1, max_value=MAX_PRICE, help_text=_("The new price, KRW per share."))
+    price = WholeNumberField(
+        min_value=1, max_value=kiwoom.MAX_PRICE, help_text=_("The new price, KRW per share.")
+    )
     quantity = WholeNumberField(
         min_value=1,
         max_value=MAX_ORDER_QUANTITY,

@@ -286,6 +286,16 @@ class TestOrderable:
         assert (response.status_code, response.json()["code"]) == (400, "invalid_input")
         assert "side" in response.json()["errors"]
 
+    def test_a_price_longer_than_kiwooms_ten_digits_is_refused_before_anything_is_sent(
+        self, connected_api, kiwoom
+    ):
+        kiwoom.control.reset_stats()
+        response = connected_api.get(stock("005930") + "/orderable", {"side": "buy", "price": 10**10})
+
+        assert (response.status_code, response.json()["code"]) == (400, "invalid_input")
+        assert "price" in response.json()["errors"]
+        assert kiwoom.control.stats()["calls"].get("kt00011", 0) == 0
+
 
 WATCHLISTS = "/api/v1/kiwoom/watchlists"
 
