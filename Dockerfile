@@ -7,4 +7,4 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build FIELD_ENCRYPTION_SALTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "stocklab.asgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "uvicorn_worker.UvicornWorker"]
+CMD ["gunicorn", "stocklab.asgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "brokerage.live.workers.LiveUvicornWorker"]

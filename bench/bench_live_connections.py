@@ -105,7 +105,7 @@ def main() -> None:
             "stocklab.asgi:application",
             "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "warning", "--no-access-log",
-            "--ws", "websockets-sansio",
+            "--ws", os.environ.get("BENCH_LIVE_WS", "websockets-sansio"),
             # Compression keeps zlib state per socket (tens of KB) for messages of a few hundred bytes.
             "--ws-per-message-deflate", os.environ.get("BENCH_LIVE_DEFLATE", "false"),
         ]  # fmt: skip

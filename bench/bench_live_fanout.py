@@ -30,6 +30,8 @@ CODES = ["005930", "000660", "035720", "005380", "051910", "068270", "035420", "
 BASE = 100_000
 TICK = 100  # KRX tick between 50,000 and 200,000 won
 GOAL_P50_MS, GOAL_P99_MS = 50.0, 250.0
+# Profile the stream process into this file (python -m pstats <file>).
+PROFILE = os.environ.get("BENCH_STREAM_PROFILE", "")
 
 
 def connect_users(count: int) -> list[dict]:
@@ -224,7 +226,9 @@ def main() -> None:
             placed = asyncio.run(place_resting_orders(kiwoom_url, rows))
             orders = write_ledger(placed)
             took = time.perf_counter() - setup
-            print(f"{CREDENTIALS:,} users connected, {len(orders):,} resting orders in {took:.0f} s")
+            print(
+                f"{CREDENTIALS:,} users connected, {len(orders):,} resting orders in {took:.0f} s", flush=True
+            )
             port = common.free_port()
             asgi = [
                 str(common.BIN / "uvicorn"), "stocklab.asgi:application", "--host", "127.0.0.1",
@@ -232,6 +236,8 @@ def main() -> None:
                 "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
             ]  # fmt: skip
             stream = [sys.executable, "manage.py", "kiwoom_stream", "--id", "bench-stream"]
+            if PROFILE:
+                stream[1:1] = ["-m", "cProfile", "-o", PROFILE]
             with (
                 common.process(asgi, env=env, log_name="asgi") as web,
                 common.process(stream, env=env, log_name="stream"),

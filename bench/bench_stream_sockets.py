@@ -60,7 +60,7 @@ def create_credentials(count: int) -> list[tuple[int, int]]:
 
 def watch_one_code_each(users: list[int]) -> None:
     from brokerage.live.interest import interest_add
-    from kiwoom_sim.market import UNIVERSE
+    from kiwoom_sim.universe import UNIVERSE
 
     codes = [listing.code for listing in UNIVERSE]
     for n, user_id in enumerate(users):
@@ -144,7 +144,7 @@ def stream_without_publishing() -> None:
     django.setup()
     from brokerage.live import stream
 
-    async def dropped(user_id, message):
+    async def dropped(*args):
         return None
 
     stream.apublish_price = stream.apublish_book = dropped

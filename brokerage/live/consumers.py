@@ -23,7 +23,7 @@ from brokerage.connections.models import CredentialStatus, KiwoomCredential
 from brokerage.live import interest
 from brokerage.live.auth import AUTH_ERROR, CLOSE_UNAUTHENTICATED, NOT_AUTHENTICATED, TOKEN_EXPIRED
 from brokerage.live.models import StreamState, StreamStatus
-from brokerage.live.publish import status_message, user_group
+from brokerage.live.publish import code_group, status_message, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         _refresher.discard(self)
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
         if self.codes:
+            await self._groups(self.channel_layer.group_discard, self.codes)
             await self._interest(interest.interest_remove, codes=None)
 
     # --- from the client ------------------------------------------------------------------------------------
@@ -169,6 +170,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._error("too_many_codes", detail)
             return
         self.codes.update(new)
+        await self._groups(self.channel_layer.group_add, new)
         _refresher.add(self)
         await self._interest(interest.interest_add, codes=sorted(self.codes))
         await self._subscribed()
@@ -177,8 +179,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         gone = [code for code in codes if code in self.codes]
         self.codes.difference_update(gone)
         if gone:
+            await self._groups(self.channel_layer.group_discard, gone)
             await self._interest(interest.interest_remove, codes=gone)
         await self._subscribed()
+
+    async def _groups(self, change, codes) -> None:
+        """Join or leave the codes' groups (prices and books are sent once per code, to its group)."""
+        await asyncio.gather(*(change(code_group(code), self.channel_name) for code in codes))
 
     async def _subscribed(self) -> None:
         await self.send_json({"type": "subscribed", "codes": sorted(self.codes)})
@@ -207,6 +214,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_message(self, event):
         """A message of `brokerage.live.publish` (its HANDLER, "live.message", names this method)."""
         message = event["message"]
+        # A tick sent while an unsubscribe was leaving the code's group still stops here.
         if message.get("type") in PER_CODE_TYPES and message.get("stock_code") not in self.codes:
             return
         await self.send_json(message)

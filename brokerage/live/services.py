@@ -18,7 +18,7 @@ from brokerage.live.models import StreamState, StreamStatus
 from brokerage.live.publish import publish_balance
 from brokerage.orders.models import Order
 from brokerage.orders.services.book import kst_date
-from brokerage.orders.services.events import order_event_apply
+from brokerage.orders.services.events import AccountEvent, order_event_apply, order_events_apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,21 @@ def live_order_event(*, credential: LiveCredential, event: OrderEvent) -> Order 
         mode=credential.mode,
         key_fingerprint=credential.key_fingerprint,
         event=event,
+    )
+
+
+def live_order_events(*, items: list[tuple[LiveCredential, OrderEvent]]) -> list[Order | None]:
+    """`live_order_event` for many events at once, in one transaction (`order_events_apply`)."""
+    return order_events_apply(
+        events=[
+            AccountEvent(
+                user_id=credential.user_id,
+                mode=credential.mode,
+                key_fingerprint=credential.key_fingerprint,
+                event=event,
+            )
+            for credential, event in items
+        ]
     )
 
 

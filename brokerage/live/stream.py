@@ -55,12 +55,17 @@ from brokerage.kiwoom.realtime import (
 from brokerage.live import leases
 from brokerage.live.interest import interest_codes_many
 from brokerage.live.models import StreamStatus
-from brokerage.live.publish import apublish_book, apublish_price, apublish_stream_status
+from brokerage.live.publish import (
+    apublish_book,
+    apublish_price,
+    apublish_stream_status,
+    publish_from_threads_on,
+)
 from brokerage.live.services import (
     LiveCredential,
     live_balance_event,
     live_credentials,
-    live_order_event,
+    live_order_events,
     live_token,
     live_token_replace,
     stream_events_seen,
@@ -82,6 +87,8 @@ UNKNOWN_ORDER_RETRIES = (0.3, 1.0, 3.0)
 SHED_PER_ROUND = 50
 # A session that sends nothing (not even a PING) this long is taken for dead.
 IDLE_TIMEOUT_SECONDS = 90.0
+# Each code's latest tick and book go to its group at most this often (see MarketFeed).
+MARKET_FEED_SECONDS = 0.1
 
 # Refusals that no reconnection can cure until the user or an operator acts: the stream waits for the
 # credential to change (new token, new keys).
@@ -90,6 +97,11 @@ PARKING_ERRORS = (KiwoomInvalidCredentials, KiwoomDeviceNotAllowed, KiwoomModeMi
 
 # Threads (each with its own database connection, kept for the process's life) for the streams' database work.
 DB_THREADS = 8
+# `00` events are applied in batches (one transaction each) by this many tasks, each taking what is waiting,
+# up to ORDER_BATCH_MAX: at one fill a second per key, a thousand keys would be a thousand transactions a
+# second one by one, more than the database and the process's threads keep up with.
+ORDER_APPLIERS = 3
+ORDER_BATCH_MAX = 500
 
 
 def _in_worker(func: Callable, kwargs: dict):
@@ -165,6 +177,8 @@ class StreamProcess:
         self._executor = ThreadPoolExecutor(
             max_workers=DB_THREADS, thread_name_prefix="stream-db", initializer=self._db_thread_started
         )
+        self.feed = MarketFeed()
+        self._order_events: asyncio.Queue[tuple[LiveCredential, OrderEvent, asyncio.Future]] = asyncio.Queue()
 
     def _db_thread_started(self) -> None:
         with self._db_threads_lock:
@@ -181,7 +195,11 @@ class StreamProcess:
     async def run(self) -> None:
         """Run until `stop()`; then close every socket and give the leases up."""
         logger.info("stream process %s starting", self.owner)
+        # `order_changed` is sent in the database threads (after commit): its messages leave from this loop.
+        publish_from_threads_on(asyncio.get_running_loop())
         loops = [
+            asyncio.create_task(self._every(MARKET_FEED_SECONDS, self.feed.flush)),
+            *(asyncio.create_task(self._apply_order_events()) for _ in range(ORDER_APPLIERS)),
             asyncio.create_task(self._every(self.timing.discovery, self.discover)),
             asyncio.create_task(self._every(self.timing.lease_renew, self.renew)),
             asyncio.create_task(self._every(0.25, self.watch_leases)),
@@ -198,6 +216,7 @@ class StreamProcess:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(leases.process_gone, owner=self.owner)
             await self._close_connections()
+            publish_from_threads_on(None)
             logger.info("stream process %s stopped", self.owner)
 
     async def _close_connections(self) -> None:
@@ -237,6 +256,41 @@ class StreamProcess:
             await self.db(
                 stream_states_stop, owner=self.owner, credential_ids=[s.credential.id for s in streams]
             )
+
+    # -- order events ----------------------------------------------------------------------------------
+
+    async def order_event(self, credential: LiveCredential, event: OrderEvent):
+        """Apply a `00` event to the ledger with the others waiting; its order, or None if unknown (yet)."""
+        applied = asyncio.get_running_loop().create_future()
+        self._order_events.put_nowait((credential, event, applied))
+        return await applied
+
+    async def _apply_order_events(self) -> None:
+        while True:
+            batch = [await self._order_events.get()]
+            while len(batch) < ORDER_BATCH_MAX and not self._order_events.empty():
+                batch.append(self._order_events.get_nowait())
+            try:
+                await self._apply_batch(batch)
+            except asyncio.CancelledError:
+                for _credential, _event, applied in batch:
+                    applied.cancel()
+                raise
+            except Exception:
+                # One event the ledger refuses must not fail the others: each alone, then.
+                for item in batch:
+                    try:
+                        await self._apply_batch([item])
+                    except Exception as exc:
+                        if not item[2].done():
+                            item[2].set_exception(exc)
+
+    async def _apply_batch(self, batch: list[tuple[LiveCredential, OrderEvent, asyncio.Future]]) -> None:
+        items = [(credential, event) for credential, event, _applied in batch]
+        orders = await self.db(live_order_events, items=items)
+        for (_credential, _event, applied), order in zip(batch, orders, strict=True):
+            if not applied.done():
+                applied.set_result(order)
 
     # -- discovery and leases --------------------------------------------------------------------------
 
@@ -546,12 +600,9 @@ class CredentialStream:
             await self._order_event(event)
         elif isinstance(event, BalanceEvent):
             await self.process.db(live_balance_event, user_id=self.user_id, event=event)
-        elif isinstance(event, TradeTick):
+        elif isinstance(event, (TradeTick, OrderBook)):
             if event.stock_code in self.wanted:
-                await apublish_price(self.user_id, tick_message(event))
-        elif isinstance(event, OrderBook):
-            if event.stock_code in self.wanted:
-                await apublish_book(self.user_id, book_message(event))
+                self.process.feed.offer(event)
         elif isinstance(event, SystemMessage):
             logger.info("credential %s: SYSTEM %s %s", self.credential.id, event.code, event.message)
 
@@ -562,7 +613,7 @@ class CredentialStream:
         task.add_done_callback(self._side_tasks.discard)
 
     async def _order_event(self, event: OrderEvent, retry: int = 0) -> None:
-        order = await self.process.db(live_order_event, credential=self.credential, event=event)
+        order = await self.process.order_event(self.credential, event)
         if order is None and retry < len(UNKNOWN_ORDER_RETRIES):
             self._spawn(self._order_event_later(event, retry))
 
@@ -611,6 +662,34 @@ class CredentialStream:
             logger.warning("credential %s: stream state not recorded", self.credential.id, exc_info=True)
         if changed and state != StreamStatus.STOPPED:
             await apublish_stream_status(self.user_id, state, str(reason))
+
+
+class MarketFeed:
+    """Prices and books to the pages once per code, not once per socket: every socket that registered a code
+    hears the same tick, and a group send costs more than reading the frame. The latest tick and book of
+    each code are kept and sent to the code's group every MARKET_FEED_SECONDS, unless equal to the last."""
+
+    def __init__(self) -> None:
+        self._latest: dict[tuple[type, str], TradeTick | OrderBook] = {}
+        self._sent: dict[tuple[type, str], TradeTick | OrderBook] = {}
+
+    def offer(self, event: TradeTick | OrderBook) -> None:
+        key = (type(event), event.stock_code)
+        if self._sent.get(key) != event:
+            self._latest[key] = event
+
+    async def flush(self) -> None:
+        latest, self._latest = self._latest, {}
+        sends = []
+        for key, event in latest.items():
+            if self._sent.get(key) == event:
+                continue
+            self._sent[key] = event
+            if isinstance(event, TradeTick):
+                sends.append(apublish_price(tick_message(event)))
+            else:
+                sends.append(apublish_book(book_message(event)))
+        await asyncio.gather(*sends)
 
 
 def tick_message(tick: TradeTick) -> dict:

@@ -6,6 +6,7 @@ import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from django.utils.translation import gettext
 from rest_framework_simplejwt.tokens import AccessToken
 
 from brokerage.live import interest
@@ -51,7 +52,8 @@ def tick(code, price=70100):
 async def test_the_first_message_is_the_streams_state(user):
     client = await open_live(token=str(AccessToken.for_user(user)), origin=None, skip_status=False)
     status = await client.receive_json_from()
-    assert status == {"type": "status", "state": "down", "reason": "No Kiwoom keys are connected."}
+    # In the site's language (the socket's scope carries no other).
+    assert status == {"type": "status", "state": "down", "reason": gettext("No Kiwoom keys are connected.")}
     await client.disconnect()
 
 
@@ -150,11 +152,9 @@ async def test_prices_reach_only_the_connections_that_follow_the_code(user):
     await follows.send_json_to({"type": "subscribe", "codes": ["005930"]})
     await follows.receive_json_from(timeout=3)
 
-    await apublish_price(user.pk, tick("005930"))
-    await apublish_price(user.pk, tick("000660"))
-    await apublish_book(
-        user.pk, {"stock_code": "005930", "asks": [(70200, 5)], "bids": [(70100, 3)], "time": "0901"}
-    )
+    await apublish_price(tick("005930"))
+    await apublish_price(tick("000660"))
+    await apublish_book({"stock_code": "005930", "asks": [(70200, 5)], "bids": [(70100, 3)], "time": "0901"})
 
     assert await follows.receive_json_from(timeout=3) == {"type": "price", **tick("005930")}
     book = await follows.receive_json_from(timeout=3)
@@ -171,17 +171,35 @@ async def test_prices_reach_only_the_connections_that_follow_the_code(user):
     await elsewhere.disconnect()
 
 
-async def test_another_users_prices_never_arrive(user):
+async def test_a_code_followed_by_many_users_is_sent_once_and_reaches_each_of_them(user):
+    """Prices are market data: one send to the code's group, whoever's stream heard the tick; a user's own
+    events still go to that user alone."""
     other = await database_sync_to_async(UserFactory)()
     mine, theirs = await live_for(user), await live_for(other)
     for client in (mine, theirs):
         await client.send_json_to({"type": "subscribe", "codes": ["005930"]})
         await client.receive_json_from(timeout=3)
-    await apublish_price(other.pk, tick("005930"))
-    assert (await theirs.receive_json_from(timeout=3))["type"] == "price"
+    await apublish_price(tick("005930"))
+    assert await mine.receive_json_from(timeout=3) == {"type": "price", **tick("005930")}
+    assert await theirs.receive_json_from(timeout=3) == {"type": "price", **tick("005930")}
+    await apublish_stream_status(other.pk, "live")
+    assert (await theirs.receive_json_from(timeout=3))["type"] == "status"
     assert await mine.receive_nothing(timeout=0.3)
     await mine.disconnect()
     await theirs.disconnect()
+
+
+async def test_an_unsubscribed_code_stops_its_prices(user):
+    client = await live_for(user)
+    await client.send_json_to({"type": "subscribe", "codes": ["005930", "000660"]})
+    await client.receive_json_from(timeout=3)
+    await client.send_json_to({"type": "unsubscribe", "codes": ["005930"]})
+    assert await client.receive_json_from(timeout=3) == {"type": "subscribed", "codes": ["000660"]}
+    await apublish_price(tick("005930"))
+    await apublish_price(tick("000660"))
+    assert (await client.receive_json_from(timeout=3))["stock_code"] == "000660"
+    assert await client.receive_nothing(timeout=0.3)
+    await client.disconnect()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,9 @@
-"""brokerage.live.publish: the live protocol's messages, to the user's group, never failing the caller."""
+"""brokerage.live.publish: the live protocol's messages, to the user's or the code's group, never failing the
+caller."""
 
+import asyncio
 import logging
+import threading
 
 import pytest
 import pytest_asyncio
@@ -31,6 +34,14 @@ async def listen(user_id: int) -> str:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(publish.user_group(user_id), channel)
+    return channel
+
+
+async def listen_code(stock_code: str) -> str:
+    """A channel in the code's group, as a connection that subscribed to the code has."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(publish.code_group(stock_code), channel)
     return channel
 
 
@@ -86,10 +97,9 @@ async def test_publish_order_reaches_the_users_group(layer):
 
 @pytest.mark.asyncio
 async def test_the_async_twins_send_each_type(layer):
-    channel = await listen(5)
+    channel, samsung, hynix = await listen(5), await listen_code("005930"), await listen_code("000660")
     await publish.apublish_balance(5, {"holdings": [{"stock_code": "005930", "quantity": 3}]})
     await publish.apublish_price(
-        5,
         {
             "stock_code": "005930",
             "price": 70100,
@@ -100,9 +110,12 @@ async def test_the_async_twins_send_each_type(layer):
             "extra": 1,
         },
     )
+    await publish.apublish_book({"stock_code": "000660", "asks": [(120500, 7)], "bids": [], "time": "090105"})
     await publish.apublish_stream_status(5, "live")
     assert await heard(channel) == {"type": "balance", "holdings": [{"stock_code": "005930", "quantity": 3}]}
-    assert await heard(channel) == {
+    assert await heard(channel) == {"type": "status", "state": "live", "reason": ""}
+    # Market data goes to the code's group, once, for every connection following the code.
+    assert await heard(samsung) == {
         "type": "price",
         "stock_code": "005930",
         "price": 70100,
@@ -111,7 +124,13 @@ async def test_the_async_twins_send_each_type(layer):
         "volume": 9,
         "time": "090105",
     }
-    assert await heard(channel) == {"type": "status", "state": "live", "reason": ""}
+    assert await heard(hynix) == {
+        "type": "book",
+        "stock_code": "000660",
+        "asks": [[120500, 7]],
+        "bids": [],
+        "time": "090105",
+    }
 
 
 @pytest.mark.asyncio
@@ -120,6 +139,33 @@ async def test_a_sync_publish_on_an_event_loop_is_sent_from_a_task(layer):
     channel = await listen(6)
     publish.publish_stream_status(6, "down", "Kiwoom refused the LOGIN")
     assert await heard(channel) == {"type": "status", "state": "down", "reason": "Kiwoom refused the LOGIN"}
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_sync_publish_from_a_thread_leaves_from_the_loop_it_was_handed_to(layer):
+    """The stream process's database threads publish orders after commit: through its loop, not a new one."""
+    order = await database_sync_to_async(OrderFactory)(status=OrderStatus.FILLED)
+    channel = await listen(order.user_id)
+    loops = []
+    real_asend_to = publish._asend_to
+
+    async def asend_to(group, build):
+        loops.append(asyncio.get_running_loop())
+        await real_asend_to(group, build)
+
+    publish.publish_from_threads_on(asyncio.get_running_loop())
+    publish._asend_to = asend_to
+    try:
+        thread = threading.Thread(target=publish.publish_order, args=(order,))
+        thread.start()
+        message = await heard(channel)
+        thread.join()
+    finally:
+        publish._asend_to = real_asend_to
+        publish.publish_from_threads_on(None)
+    assert (message["type"], message["id"], message["status"]) == ("order", order.id, "filled")
+    assert loops == [asyncio.get_running_loop()]
 
 
 def test_an_unknown_state_is_logged_not_raised(caplog):
@@ -140,7 +186,7 @@ def test_a_channel_layer_that_is_down_costs_the_caller_nothing(settings, caplog)
     with caplog.at_level(logging.WARNING, logger="brokerage.live.publish"):
         publish.publish_order(order)
         publish.publish_balance(order.user_id, {})
-        publish.publish_price(order.user_id, {"stock_code": "005930"})
-        publish.publish_book(order.user_id, {"stock_code": "005930"})
+        publish.publish_price({"stock_code": "005930"})
+        publish.publish_book({"stock_code": "005930"})
         publish.publish_stream_status(order.user_id, "live")
     assert caplog.text.count("could not publish") == 5

@@ -28,7 +28,7 @@ from brokerage.connections.services import credential_connect, credential_discon
 from brokerage.live import leases
 from brokerage.live.interest import interest_add
 from brokerage.live.models import StreamState, StreamStatus
-from brokerage.live.publish import user_group
+from brokerage.live.publish import code_group
 from brokerage.live.stream import StreamProcess, Timing
 from brokerage.orders.models import Order, OrderStatus
 from brokerage.orders.services import order_place
@@ -153,11 +153,11 @@ class TestOneStream:
         assert live.control.stats()["calls"].get("ka10076", 0) == 0  # not from a sync
         assert_never_twice(live)
 
-    def test_prices_of_watched_codes_reach_the_users_group(self, live, user):
+    def test_prices_of_watched_codes_reach_the_codes_group(self, live, user):
         credential = connect(user, 2)
         layer = get_channel_layer()
         channel = async_to_sync(layer.new_channel)()
-        async_to_sync(layer.group_add)(user_group(user.pk), channel)
+        async_to_sync(layer.group_add)(code_group(SAMSUNG), channel)
         interest_add(user_id=user.pk, connection_id="page-1", codes=[SAMSUNG])
         live.start("A")
         wait_until(

@@ -8,7 +8,7 @@ from django.db import transaction
 from brokerage.kiwoom.realtime import OrderEvent, parse_message
 from brokerage.orders.models import Order, OrderStatus
 from brokerage.orders.services import sync
-from brokerage.orders.services.events import order_event_apply
+from brokerage.orders.services.events import AccountEvent, order_event_apply, order_events_apply
 from brokerage.orders.signals import order_changed
 from tests.brokerage.orders.helpers import SAMSUNG, connected_client, credential_of, limit_buy, order_url
 from tests.factories import UserFactory
@@ -134,6 +134,63 @@ class TestOtherEvents:
         assert apply(other, fill) is None
         resting.refresh_from_db()
         assert resting.filled_quantity == 0
+
+
+class TestABatchOfEvents:
+    """The stream process applies the events waiting together: in one transaction, each as if alone."""
+
+    def of(self, user, event: OrderEvent) -> AccountEvent:
+        credential = credential_of(user)
+        return AccountEvent(
+            user_id=user.pk, mode=credential.mode, key_fingerprint=credential.key_fingerprint, event=event
+        )
+
+    def test_each_event_gets_its_own_order_in_order(self, resting, user, kiwoom):
+        other = UserFactory()
+        connected_client(other, app_key="simEventsOther00000002")
+        number = resting.kiwoom_order_number
+        applied = order_events_apply(
+            events=[
+                self.of(user, event(number, "체결", filled=4, amount=280_000, remaining=6)),
+                self.of(other, event(number, "체결", filled=10, amount=700_000, remaining=0)),  # not theirs
+                self.of(user, event("0999999", "체결", filled=1)),
+                self.of(user, event(number, "체결", filled=3, amount=210_000, remaining=7)),  # an older one
+            ]
+        )
+        assert [order and order.pk for order in applied] == [resting.pk, None, None, resting.pk]
+        resting.refresh_from_db()
+        assert (resting.filled_quantity, resting.status) == (4, OrderStatus.PARTIALLY_FILLED)
+
+    @pytest.mark.django_db(transaction=True)
+    def test_order_changed_is_sent_once_per_changed_order(self, resting, user):
+        heard = []
+
+        def receiver(sender, order, **kwargs):
+            heard.append((order.pk, order.filled_quantity))
+
+        order_changed.connect(receiver)
+        try:
+            with transaction.atomic():
+                order_events_apply(
+                    events=[
+                        self.of(
+                            user,
+                            event(resting.kiwoom_order_number, "체결", filled=4, amount=280_000, remaining=6),
+                        ),
+                        self.of(
+                            user,
+                            event(
+                                resting.kiwoom_order_number, "체결", filled=10, amount=700_000, remaining=0
+                            ),
+                        ),
+                    ]
+                )
+                assert heard == []  # after commit only
+        finally:
+            order_changed.disconnect(receiver)
+        assert heard == [(resting.pk, 10)]
+        resting.refresh_from_db()
+        assert resting.status == OrderStatus.FILLED
 
 
 @pytest.mark.django_db(transaction=True)
