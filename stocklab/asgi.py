@@ -1,4 +1,5 @@
-"""The ASGI application: Django's pages and API over HTTP, the live channel (/ws/v1/live) over WebSocket."""
+"""The ASGI application: Django's pages and API over HTTP, the protocols settings.ASGI_PROTOCOLS names (the
+live channel, /ws/v1/live, over WebSocket) beside it. Named by dotted path, as ROOT_URLCONF names the URLs."""
 
 import os
 
@@ -7,22 +8,16 @@ from django.core.asgi import get_asgi_application
 # A deployment that names no settings runs production's, which refuse to start without their secrets.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocklab.settings.production")
 
-# Django first: the routes below import models.
+# Django first: the applications below import models.
 django_application = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-
-from brokerage.live.auth import LiveAuthMiddlewareStack, LiveOriginValidator  # noqa: E402
-from brokerage.live.lifespan import LiveLifespan  # noqa: E402
-from brokerage.live.routing import websocket_urlpatterns  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.module_loading import import_string  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        # Pages authenticate with their session (the Origin check keeps other sites from borrowing it),
-        # scripts with ?token=<JWT access>.
-        "websocket": LiveOriginValidator(LiveAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-        # Starts the Kiwoom stream inside this process when LIVE_STREAM_IN_PROCESS says so (the demo).
-        "lifespan": LiveLifespan(),
+        **{protocol: import_string(path) for protocol, path in settings.ASGI_PROTOCOLS.items()},
     }
 )

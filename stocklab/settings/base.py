@@ -101,6 +101,8 @@ SECURE_CSP = {
 ROOT_URLCONF = "stocklab.urls"
 WSGI_APPLICATION = "stocklab.wsgi.application"
 ASGI_APPLICATION = "stocklab.asgi.application"
+# Beside HTTP (Django): the live channel over WebSocket, and the lifespan that may start its stream here.
+ASGI_PROTOCOLS = {"websocket": "brokerage.live.asgi.websocket", "lifespan": "brokerage.live.asgi.lifespan"}
 
 TEMPLATES = [
     {
