@@ -31,6 +31,8 @@ CLOSE_UNAUTHENTICATED = 4401
 # Where the middleware leaves the reason a token was refused, for the consumer: one of the error codes below.
 AUTH_ERROR = "live_auth_error"
 TOKEN_EXPIRED = "token_expired"
+# Where the middleware leaves a token's `exp` (seconds since the epoch): the consumer closes the socket then.
+TOKEN_EXP = "live_token_exp"
 TOKEN_INVALID = "token_invalid"
 NOT_AUTHENTICATED = "not_authenticated"
 # What the consumer and the URL router read of the handshake's scope; the rest is left behind.
@@ -49,18 +51,18 @@ SCOPE_KEYS = (
 
 @database_sync_to_async
 def _token_user(raw: str):
-    """The active user an access token names, or the error code that refuses it."""
+    """(user, error, exp): the user an access token names and its expiry, or the error that refuses it."""
     try:
         token = AccessToken(raw)  # checks the signature, the expiry and that it is an access token
     except ExpiredTokenError:
-        return None, TOKEN_EXPIRED
+        return None, TOKEN_EXPIRED, None
     except TokenError:
-        return None, TOKEN_INVALID
+        return None, TOKEN_INVALID, None
     try:
         # The API's own checks: the user exists, is active, and has not changed the password since.
-        return JWTAuthentication().get_user(token), None
+        return JWTAuthentication().get_user(token), None, token.get("exp")
     except AuthenticationFailed:
-        return None, TOKEN_INVALID
+        return None, TOKEN_INVALID, None
 
 
 def _header(scope, wanted: bytes) -> str | None:
@@ -91,10 +93,12 @@ class LiveAuthMiddleware:
             "token"
         )
         if tokens:
-            user, error = await _token_user(tokens[0])
+            user, error, exp = await _token_user(tokens[0])
             live_scope["user"] = user or AnonymousUser()
             if error:
                 live_scope[AUTH_ERROR] = error
+            elif exp is not None:
+                live_scope[TOKEN_EXP] = exp
         elif _header(scope, b"origin") is None:
             # Browsers always send Origin with a WebSocket handshake, and only a browser's cookies can be
             # borrowed by another site: a client without one is a script, and scripts use tokens.

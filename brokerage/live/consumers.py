@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -20,20 +21,29 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from brokerage.connections.models import CredentialStatus, KiwoomCredential
-from brokerage.live import interest
-from brokerage.live.auth import AUTH_ERROR, CLOSE_UNAUTHENTICATED, NOT_AUTHENTICATED, TOKEN_EXPIRED
+from brokerage.live import interest, publish
+from brokerage.live.auth import AUTH_ERROR, CLOSE_UNAUTHENTICATED, NOT_AUTHENTICATED, TOKEN_EXP, TOKEN_EXPIRED
 from brokerage.live.models import StreamState, StreamStatus
 from brokerage.live.publish import code_group, status_message, user_group
+from brokerage.market.services import WATCHLIST_ITEMS_MAX
 
 logger = logging.getLogger(__name__)
 
 # Messages about one stock: a connection gets only those of the codes it subscribed to.
 PER_CODE_TYPES = frozenset({"price", "book"})
+SESSION_ENDED = "session_ended"
+
+
+def subscribe_limit() -> int:
+    """Codes one socket may follow: never fewer than a watchlist holds, which a page subscribes at once."""
+    return max(settings.LIVE_SUBSCRIBE_LIMIT, WATCHLIST_ITEMS_MAX)
 
 
 def _auth_detail(code: str) -> str:
     if code == TOKEN_EXPIRED:
         return _("The access token has expired: refresh it (POST /api/v1/auth/token/refresh) and reconnect.")
+    if code == SESSION_ENDED:
+        return _("You logged out or changed your password: log in again.")
     if code == NOT_AUTHENTICATED:
         return _("Log in, or pass a JWT access token as ?token=<access>.")
     return _("The token is not a valid access token (a refresh token is not accepted here).")
@@ -44,7 +54,7 @@ def stream_status(user_id: int) -> dict:
     """The `status` message for the user's Kiwoom stream, as the stream processes last wrote it."""
     credentials = KiwoomCredential.objects.filter(user_id=user_id, status=CredentialStatus.ACTIVE)
     if not credentials.exists():
-        return status_message("down", _("No Kiwoom keys are connected."))
+        return status_message("idle", _("No Kiwoom keys are connected."))
     # With keys for mock and real, the best stream speaks for the page (each sends its own changes later).
     states = {row.state: row for row in StreamState.objects.filter(credential__in=credentials)}
     if StreamStatus.LIVE in states:
@@ -87,6 +97,7 @@ _refresher = _InterestRefresher()
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     user_id: int | None = None
     codes: set[str]
+    _expiry: asyncio.TimerHandle | None = None
 
     # --- connection -----------------------------------------------------------------------------------------
 
@@ -106,8 +117,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
         await self.accept()
         await self.send_json(await stream_status(self.user_id))
+        exp = self.scope.get(TOKEN_EXP)
+        if exp is not None:
+            # Checked only at the handshake otherwise: a token socket would outlive its token.
+            delay = max(0.0, float(exp) - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self._refuse(TOKEN_EXPIRED))
+            )
+
+    async def _refuse(self, code: str) -> None:
+        """Say why and close with CLOSE_UNAUTHENTICATED (the token expired, the user logged out)."""
+        if self.user_id is None:
+            return
+        await self.send_json({"type": "error", "code": code, "detail": _auth_detail(code)})
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def disconnect(self, code):
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self.user_id is None:
             return
         _refresher.discard(self)
@@ -159,16 +186,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return list(dict.fromkeys(codes))
 
     async def _subscribe(self, codes: list[str]) -> None:
-        limit = settings.LIVE_SUBSCRIBE_LIMIT
+        limit = subscribe_limit()
         new = [code for code in codes if code not in self.codes]
-        if len(self.codes) + len(new) > limit:
+        # The first codes that fit are followed; the rest are named in an error (not the whole list refused).
+        room = max(0, limit - len(self.codes))
+        new, refused = new[:room], new[room:]
+        if refused:
+            shown = ", ".join(refused[:10]) + (" …" if len(refused) > 10 else "")
             detail = ngettext(
-                "A connection follows at most %(limit)d code; it follows %(count)d already.",
-                "A connection follows at most %(limit)d codes; it follows %(count)d already.",
+                "A connection follows at most %(limit)d code; not followed: %(codes)s.",
+                "A connection follows at most %(limit)d codes; not followed: %(codes)s.",
                 limit,
-            ) % {"limit": limit, "count": len(self.codes)}
-            await self._error("too_many_codes", detail)
-            return
+            ) % {"limit": limit, "codes": shown}
+            message = {"type": "error", "code": "too_many_codes", "detail": detail, "codes": refused}
+            await self.send_json(message)
+            if not new:
+                return
         self.codes.update(new)
         await self._groups(self.channel_layer.group_add, new)
         _refresher.add(self)
@@ -214,6 +247,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_message(self, event):
         """A message of `brokerage.live.publish` (its HANDLER, "live.message", names this method)."""
         message = event["message"]
+        if message.get("type") == publish.SESSION_ENDED:
+            # brokerage.live.receivers: the user logged out or changed the password.
+            await self._refuse(SESSION_ENDED)
+            return
         # A tick sent while an unsubscribe was leaving the code's group still stops here.
         if message.get("type") in PER_CODE_TYPES and message.get("stock_code") not in self.codes:
             return

@@ -8,7 +8,6 @@ every 30 s). With Redis one sorted set per user holds the entries, scored by the
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -16,9 +15,10 @@ from collections.abc import Iterable
 from django.conf import settings
 
 from brokerage.connections.coordination import KEY_PREFIX, redis_client, redis_required
+from brokerage.kiwoom import STOCK_CODE_RE
 
-# A plain six-character KRX code (005930, 0000J0); Kiwoom's registration limit is per code (PROTOCOL M8.5).
-CODE_SHAPE = re.compile(r"[0-9A-Z]{6}")
+# The one rule for a KRX code (005930, 0000J0); Kiwoom's registration limit is per code (PROTOCOL M8.5).
+CODE_SHAPE = STOCK_CODE_RE
 # Codes one connection may watch: a page shows a watchlist at most; the socket's limit is 200 in all.
 MAX_CODES_PER_CONNECTION = 200
 _SEPARATOR = "|"

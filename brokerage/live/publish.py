@@ -30,12 +30,18 @@ logger = logging.getLogger(__name__)
 
 # The consumer's handler for every message sent to a user's group (LiveConsumer.live_message).
 HANDLER = "live.message"
-STREAM_STATES = frozenset({"live", "reconnecting", "down"})
+# "idle": the user has no connected Kiwoom keys, so there is no stream to be down (not an outage).
+STREAM_STATES = frozenset({"live", "reconnecting", "down", "idle"})
 # Group sends one event loop has in flight at most (see _in_flight).
 MAX_SENDS_IN_FLIGHT = 200
 _bounds: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 # Sends scheduled from an event loop, held until done (the loop keeps only weak references to tasks).
 _pending: set[asyncio.Task] = set()
+
+
+# The message that closes a user's sockets (logout, password change): LiveConsumer.live_message stops it
+# there and closes the socket; it never reaches a client as such.
+SESSION_ENDED = "session.ended"
 
 
 def user_group(user_id: int) -> str:
@@ -95,6 +101,11 @@ def status_message(state: str, reason: str = "") -> dict[str, Any]:
 
 def publish_order(order: Order) -> None:
     _send(order.user_id, lambda: order_message(order))
+
+
+def publish_session_ended(user_id: int) -> None:
+    """Close the user's open sockets: each says why (`session_ended`) and closes with 4401."""
+    _send(user_id, lambda: {"type": SESSION_ENDED})
 
 
 def publish_balance(user_id: int, payload: dict) -> None:

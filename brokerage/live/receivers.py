@@ -1,6 +1,13 @@
-"""Order changes to the owner's open pages (connected in BrokerageConfig.ready)."""
+"""Order changes to the owner's open pages, and logouts and new passwords closing their sockets (connected in
+BrokerageConfig.ready; `accounts` knows nothing of brokerage, so the receivers live here)."""
 
-from brokerage.live.publish import publish_order
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.db.models.signals import pre_save
+
+from brokerage.live.publish import publish_order, publish_session_ended
+from brokerage.live.workers import redact_access_log
 from brokerage.orders.signals import order_changed
 
 
@@ -9,7 +16,26 @@ def order_changed_publish(sender, order, **kwargs) -> None:
     publish_order(order)
 
 
+def user_logged_out_close(sender, request, user, **kwargs) -> None:
+    if user is not None and user.pk is not None:
+        publish_session_ended(user.pk)
+
+
+def password_changed_close(sender, instance, update_fields=None, **kwargs) -> None:
+    """A saved new password ends the user's sockets (those of a token too: the API refuses its tokens)."""
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    if stored is not None and stored != instance.password:
+        user_id = instance.pk
+        transaction.on_commit(lambda: publish_session_ended(user_id))
+
+
 def connect() -> None:
     # Every sender (only Order sends it): senders ask `order_changed.has_listeners()` before building the
     # message, and that counts only receivers connected without a sender.
     order_changed.connect(order_changed_publish, dispatch_uid="live.order_changed_publish")
+    user_logged_out.connect(user_logged_out_close, dispatch_uid="live.user_logged_out_close")
+    pre_save.connect(password_changed_close, sender=get_user_model(), dispatch_uid="live.password_changed")
+    # Also under a bare `uvicorn stocklab.asgi:application` (make demo), not only the production worker.
+    redact_access_log()

@@ -16,8 +16,8 @@ handshake.
 
 **Server to client** (JSON objects, by `type`):
 
-- `status` `{state: "live" | "reconnecting" | "down", reason}`: the Kiwoom stream behind the user's keys;
-  always the first message.
+- `status` `{state: "live" | "reconnecting" | "down" | "idle", reason}`: the Kiwoom stream behind the user's
+  keys (`idle`: no keys connected, not an outage); always the first message.
 - `order` `{id, ord_no, status, filled_quantity, average_price, stock_code, side, quantity, price,
   updated_at, ...}`: a ledger entry changed (accepted, filled, partly filled, modified, cancelled,
   rejected); the other fields are those of `GET /api/v1/kiwoom/orders/{id}`.
@@ -27,11 +27,12 @@ handshake.
   [[price, quantity], ...], bids, time}`: ticks of the codes this socket subscribed to.
 - `subscribed` `{codes}`: the socket's codes after a subscribe or unsubscribe.
 - `pong`; `error` `{code, detail}`: `invalid_json`, `unknown_type`, `invalid_codes`, `too_many_codes`
-  (the socket stays open).
+  (with `codes`, those not followed; the socket stays open); `token_expired` (the token's `exp` passed) and
+  `session_ended` (logout, new password) are followed by close 4401.
 
 **Client to server:** `{"type": "subscribe", "codes": ["005930", ...]}`, `{"type": "unsubscribe",
-"codes": [...]}` (six letters or digits each; at most `LIVE_SUBSCRIBE_LIMIT`, 50 by default, per socket),
-`{"type": "ping"}`.
+"codes": [...]}` (six letters or digits each; at most `LIVE_SUBSCRIBE_LIMIT` per socket, never fewer than
+a watchlist's 100; the first codes that fit are followed), `{"type": "ping"}`.
 """
 
 

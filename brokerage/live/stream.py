@@ -627,6 +627,14 @@ class CredentialStream:
             await self._interest_changed.wait()
             self._interest_changed.clear()
             wanted = set(sorted(self.wanted)[:MAX_CODES_PER_CONNECTION])
+            if len(self.wanted) > len(wanted):
+                logger.warning(
+                    "credential %s: Kiwoom carries at most %d codes; dropped %d: %s",
+                    self.credential.id,
+                    MAX_CODES_PER_CONNECTION,
+                    len(self.wanted) - len(wanted),
+                    ", ".join(sorted(self.wanted - wanted)),
+                )
             try:
                 gone = self.registered - wanted
                 if gone:

@@ -2,12 +2,12 @@
    backoff, price subscriptions counted per code, messages dispatched by type. Pure: the socket class and the
    timers are given, so that node's test runner drives it with fakes. */
 
-/** What the page shows and how it behaves: "live" (socket open, Kiwoom stream live), "reconnecting" or
-    "down" (the pages poll instead). */
+/** What the page shows and how it behaves: "live" (socket open, Kiwoom stream live), "idle" (no Kiwoom keys
+    connected: nothing to stream, not an outage), "reconnecting" or "down" (the pages poll instead). */
 export function connectionState({ socket, stream, failures, refused }) {
   if (refused) return "down";
   if (socket === "open") {
-    if (stream === "live") return "live";
+    if (stream === "live" || stream === "idle") return stream;
     return stream === "down" ? "down" : "reconnecting";
   }
   // A socket that keeps failing is down for the user (it is still retried, less and less often).
@@ -34,6 +34,7 @@ export function createLive({ url, WebSocket, timers = globalThis, random = Math.
   const handlers = new Map(); // type -> Set of functions
   const stateHandlers = new Set();
   const counts = new Map(); // code -> how many parts of the page follow it
+  const over = new Set(); // codes the server refused (too_many_codes): not sent again on each reconnection
   const status = { socket: "closed", stream: null, failures: 0, refused: false };
   let socket = null;
   let retry = null;
@@ -57,7 +58,7 @@ export function createLive({ url, WebSocket, timers = globalThis, random = Math.
   }
 
   function followed() {
-    return [...counts.keys()].sort();
+    return [...counts.keys()].filter((code) => !over.has(code)).sort();
   }
 
   function connect() {
@@ -82,6 +83,9 @@ export function createLive({ url, WebSocket, timers = globalThis, random = Math.
       }
       if (!message || typeof message.type !== "string") return;
       if (message.type === "status") status.stream = message.state;
+      if (message.type === "error" && message.code === "too_many_codes" && Array.isArray(message.codes)) {
+        for (const code of message.codes) if (counts.has(code)) over.add(code);
+      }
       emit(message.type, message);
       if (message.type === "status") changed();
     };
@@ -128,13 +132,17 @@ export function createLive({ url, WebSocket, timers = globalThis, random = Math.
       for (const code of codes) {
         const count = counts.get(code) ?? 0;
         if (count <= 1) {
-          if (counts.delete(code)) removed.push(code);
+          if (counts.delete(code) && !over.delete(code)) removed.push(code);
         } else counts.set(code, count - 1);
       }
       if (removed.length > 0) send({ type: "unsubscribe", codes: removed });
     },
     get codes() {
       return followed();
+    },
+    /** The codes the server refused for being over its limit (shown to the user, not resent). */
+    get refusedCodes() {
+      return [...over].sort();
     },
     start() {
       if (!stopped) return;

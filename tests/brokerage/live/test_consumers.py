@@ -1,17 +1,21 @@
 """/ws/v1/live over the real Redis channel layer: each user's events to them alone; price subscriptions."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from django.test import Client
+from django.urls import reverse
 from django.utils.translation import gettext
 from rest_framework_simplejwt.tokens import AccessToken
 
-from brokerage.live import interest
+from brokerage.live import consumers, interest
 from brokerage.live.models import StreamState
 from brokerage.live.publish import apublish_book, apublish_price, apublish_stream_status, publish_order
+from brokerage.market.services import WATCHLIST_ITEMS_MAX
 from brokerage.orders.models import Order, OrderStatus
 from brokerage.orders.signals import order_changed
 from tests.brokerage.live.clients import open_live, session_cookie
@@ -53,7 +57,8 @@ async def test_the_first_message_is_the_streams_state(user):
     client = await open_live(token=str(AccessToken.for_user(user)), origin=None, skip_status=False)
     status = await client.receive_json_from()
     # In the site's language (the socket's scope carries no other).
-    assert status == {"type": "status", "state": "down", "reason": gettext("No Kiwoom keys are connected.")}
+    # No keys is not an outage: "idle", which the page shows neutrally (not a red "Disconnected").
+    assert status == {"type": "status", "state": "idle", "reason": gettext("No Kiwoom keys are connected.")}
     await client.disconnect()
 
 
@@ -225,18 +230,94 @@ async def test_malformed_codes_are_refused_with_a_clear_error(user, message):
     await client.disconnect()
 
 
-async def test_a_connection_follows_at_most_the_limit(user, settings):
-    settings.LIVE_SUBSCRIBE_LIMIT = 3
+async def test_a_connection_follows_the_first_codes_up_to_the_limit_and_names_the_rest(user, monkeypatch):
+    monkeypatch.setattr(consumers, "subscribe_limit", lambda: 3)
     client = await live_for(user)
     await client.send_json_to({"type": "subscribe", "codes": ["000001", "000002"]})
     await client.receive_json_from(timeout=3)
-    await client.send_json_to({"type": "subscribe", "codes": ["000002", "000003", "000004"]})
+    await client.send_json_to({"type": "subscribe", "codes": ["000002", "000003", "000004", "000005"]})
     error = await client.receive_json_from(timeout=3)
     assert error["code"] == "too_many_codes"
-    assert "3" in error["detail"]
-    # Nothing of the refused request was taken; within the limit still works.
-    await client.send_json_to({"type": "subscribe", "codes": ["000003"]})
+    assert error["codes"] == ["000004", "000005"]
+    assert "3" in error["detail"] and "000004, 000005" in error["detail"]
+    # The part that fits is taken, not the whole list refused.
     assert (await client.receive_json_from(timeout=3))["codes"] == ["000001", "000002", "000003"]
+    await client.send_json_to({"type": "subscribe", "codes": ["000006"]})
+    error = await client.receive_json_from(timeout=3)
+    assert (error["code"], error["codes"]) == ("too_many_codes", ["000006"])
+    await client.disconnect()
+
+
+async def test_a_whole_watchlist_fits_in_one_socket(user, settings):
+    settings.LIVE_SUBSCRIBE_LIMIT = 3
+    assert consumers.subscribe_limit() >= WATCHLIST_ITEMS_MAX
+    client = await live_for(user)
+    codes = [f"{n:06d}" for n in range(WATCHLIST_ITEMS_MAX)]
+    await client.send_json_to({"type": "subscribe", "codes": codes})
+    assert (await client.receive_json_from(timeout=3)) == {"type": "subscribed", "codes": codes}
+    await client.disconnect()
+
+
+async def test_codes_with_letters_are_followed(user):
+    client = await live_for(user)
+    await client.send_json_to({"type": "subscribe", "codes": ["0000J0"]})
+    assert (await client.receive_json_from(timeout=3))["codes"] == ["0000J0"]
+    await client.disconnect()
+
+
+async def _closed_with(client) -> tuple[dict, int]:
+    error = await client.receive_json_from(timeout=5)
+    closed = await client.receive_output(timeout=5)
+    assert closed["type"] == "websocket.close"
+    return error, closed["code"]
+
+
+async def test_a_token_socket_closes_when_its_token_expires(user):
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = await open_live(token=str(token), origin=None)
+    await client.send_json_to({"type": "ping"})
+    assert await client.receive_json_from(timeout=3) == {"type": "pong"}
+    error, code = await _closed_with(client)
+    assert (error["type"], error["code"], code) == ("error", "token_expired", 4401)
+
+
+async def test_a_logout_closes_the_users_sockets(user):
+    by_session = await open_live(cookie=await database_sync_to_async(session_cookie)(user))
+    by_token = await live_for(user)
+    other = await live_for(await database_sync_to_async(UserFactory)())
+
+    def log_out():
+        client = Client()
+        client.force_login(user)
+        client.post(reverse("logout"))
+
+    await database_sync_to_async(log_out)()
+
+    for client in (by_session, by_token):
+        error, code = await _closed_with(client)
+        assert (error["code"], code) == ("session_ended", 4401)
+    assert await other.receive_nothing(timeout=0.3)
+    await other.disconnect()
+
+
+async def test_a_new_password_closes_the_users_sockets(user):
+    client = await live_for(user)
+
+    def change_password():
+        user.set_password("a-new-Passw0rd!")
+        user.save()
+
+    await database_sync_to_async(change_password)()
+    error, code = await _closed_with(client)
+    assert (error["code"], code) == ("session_ended", 4401)
+
+
+async def test_a_save_without_a_new_password_leaves_the_sockets_open(user):
+    client = await live_for(user)
+    user.first_name = "Kim"
+    await database_sync_to_async(user.save)()
+    assert await client.receive_nothing(timeout=0.3)
     await client.disconnect()
 
 

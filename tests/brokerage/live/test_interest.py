@@ -2,6 +2,7 @@
 
 import pytest
 
+from brokerage.kiwoom import STOCK_CODE_RE
 from brokerage.live import interest
 from brokerage.live.interest import interest_add, interest_codes, interest_codes_many, interest_remove
 
@@ -55,3 +56,10 @@ def test_malformed_codes_are_ignored_and_a_connection_is_capped(backend):
     assert interest_codes(user_id=1) == {"005930"}
     interest_add(user_id=1, connection_id="b", codes=[f"{n:06d}" for n in range(500)])
     assert len(interest_codes(user_id=1)) == interest.MAX_CODES_PER_CONNECTION + 1
+
+
+def test_codes_follow_the_one_rule_of_the_client_library(backend):
+    # One rule for a stock code (brokerage.kiwoom), letters included (ETNs such as 0000J0).
+    assert interest.CODE_SHAPE is STOCK_CODE_RE
+    interest_add(user_id=1, connection_id="a", codes=["0000J0", "0000j0"])
+    assert interest_codes(user_id=1) == {"0000J0"}

@@ -8,6 +8,7 @@ R10001 kicks and the most sessions of one key at once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -355,3 +356,36 @@ class TestFailover:
 def _database_url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class _Session:
+    def __init__(self) -> None:
+        self.registered: list[str] = []
+
+    async def register(self, types, codes) -> None:
+        self.registered += codes
+
+    async def remove(self, types, codes) -> None:
+        pass
+
+
+def test_codes_over_kiwoom_s_limit_are_dropped_with_a_log_line(caplog):
+    from types import SimpleNamespace
+
+    from brokerage.live.interest import MAX_CODES_PER_CONNECTION
+    from brokerage.live.stream import CredentialStream
+
+    async def scenario() -> list[str]:
+        stream = CredentialStream(None, SimpleNamespace(id=7, user_id=1), None)
+        session = _Session()
+        stream.want(frozenset(f"{n:06d}" for n in range(MAX_CODES_PER_CONNECTION + 2)))
+        task = asyncio.create_task(stream._keep_interest(session))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return session.registered
+
+    with caplog.at_level(logging.WARNING, logger="brokerage.live.stream"):
+        registered = asyncio.run(scenario())
+    assert len(registered) == MAX_CODES_PER_CONNECTION
+    dropped = [r.getMessage() for r in caplog.records if "dropped 2" in r.getMessage()]
+    assert dropped and "000200, 000201" in dropped[0]

@@ -66,6 +66,9 @@ describe("connectionState", () => {
     assert.equal(connectionState({ socket: "open", stream: null, failures: 0 }), "reconnecting");
     assert.equal(connectionState({ socket: "open", stream: "down", failures: 0 }), "down");
   });
+  it("is idle, not down, when the user has no Kiwoom keys", () => {
+    assert.equal(connectionState({ socket: "open", stream: "idle", failures: 0 }), "idle");
+  });
   it("is down after three failed attempts, or at once when refused", () => {
     assert.equal(connectionState({ socket: "closed", stream: null, failures: 2 }), "reconnecting");
     assert.equal(connectionState({ socket: "closed", stream: null, failures: 3 }), "down");
@@ -147,6 +150,24 @@ describe("createLive", () => {
     socket().drop(4401);
     assert.equal(live.state, "down");
     assert.equal(timers.pending.length, 0);
+  });
+
+  it("does not resend codes refused over the limit on each reconnection, and shows the error", () => {
+    const { live, timers, socket } = setUp();
+    const errors = [];
+    live.on("error", (message) => errors.push(message.code));
+    socket().open();
+    live.subscribe(["000001", "000002", "000003"]);
+    socket().receive({ type: "error", code: "too_many_codes", detail: "...", codes: ["000003"] });
+    assert.deepEqual(errors, ["too_many_codes"]);
+    assert.deepEqual(live.refusedCodes, ["000003"]);
+    socket().drop();
+    timers.runNext();
+    socket().open();
+    assert.deepEqual(socket().sent, [{ type: "subscribe", codes: ["000001", "000002"] }]);
+    live.unsubscribe(["000003"]); // the server never followed it: nothing to send
+    assert.deepEqual(socket().sent, [{ type: "subscribe", codes: ["000001", "000002"] }]);
+    assert.deepEqual(live.refusedCodes, []);
   });
 
   it("stops for good when stopped", () => {
