@@ -3,7 +3,15 @@ the cost rates. Orders, fills and the journal also answer text/csv (`?format=csv
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from operator import attrgetter
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -11,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from brokerage import kiwoom
 from brokerage.connections.api import MODE, mode_of
 from brokerage.connections.costs import costs_all
 from brokerage.history.csv_export import CSVRenderer, csv_response, queryset_pages
@@ -44,46 +53,59 @@ _CSV = OpenApiResponse(
     description="`?format=csv` or `Accept: text/csv`: the whole period as CSV (UTF-8 with BOM), streamed.",
 )
 
+# The CSV columns: a header in the request's language, and each row's cells as the pages show them.
 ORDER_COLUMNS = [
-    ("ordered_at", "created_at"),
-    ("order_number", "kiwoom_order_number"),
-    ("mode", "mode"),
-    ("kind", "kind"),
-    ("side", "side"),
-    ("stock_code", "stock_code"),
-    ("stock_name", "stock_name"),
-    ("quantity", "quantity"),
-    ("price", "price"),
-    ("trade_type", "trade_type"),
-    ("status", "status"),
-    ("filled_quantity", "filled_quantity"),
-    ("average_fill_price", "average_fill_price"),
-    ("cancelled_quantity", "cancelled_quantity"),
+    (_lazy("Ordered at"), lambda order: kst(order.created_at)),
+    (_lazy("Order number"), attrgetter("kiwoom_order_number")),
+    (_lazy("Mode"), lambda order: order.get_mode_display()),
+    (_lazy("Kind"), lambda order: order.get_kind_display()),
+    (_lazy("Side"), lambda order: order.get_side_display()),
+    (_lazy("Code"), attrgetter("stock_code")),
+    (pgettext_lazy("stock", "Name"), attrgetter("stock_name")),
+    (_lazy("Quantity"), attrgetter("quantity")),
+    (_lazy("Price"), attrgetter("price")),
+    (_lazy("Order type"), lambda order: trade_type_label(order.trade_type)),
+    (_lazy("Status"), lambda order: order.get_status_display()),
+    (_lazy("Filled quantity"), attrgetter("filled_quantity")),
+    (_lazy("Average fill price"), attrgetter("average_fill_price")),
+    (_lazy("Cancelled quantity"), attrgetter("cancelled_quantity")),
 ]
 FILL_COLUMNS = [
-    ("last_filled_at", "updated_at"),
-    ("order_number", "kiwoom_order_number"),
-    ("side", "side"),
-    ("stock_code", "stock_code"),
-    ("stock_name", "stock_name"),
-    ("quantity", "filled_quantity"),
-    ("price", "average_fill_price"),
-    ("amount", "amount"),
-    ("commission", "commission"),
-    ("tax", "tax"),
+    (_lazy("Filled at"), lambda order: kst(order.updated_at)),
+    (_lazy("Order number"), attrgetter("kiwoom_order_number")),
+    (_lazy("Side"), lambda order: order.get_side_display()),
+    (_lazy("Code"), attrgetter("stock_code")),
+    (pgettext_lazy("stock", "Name"), attrgetter("stock_name")),
+    (_lazy("Quantity"), attrgetter("filled_quantity")),
+    (_lazy("Price"), attrgetter("average_fill_price")),
+    (_lazy("Amount"), attrgetter("amount")),
+    (_lazy("Commission"), attrgetter("commission")),
+    (_lazy("Tax"), attrgetter("tax")),
 ]
 JOURNAL_COLUMNS = [
-    "day",
-    "trades",
-    "buy_quantity",
-    "buy_amount",
-    "sell_quantity",
-    "sell_amount",
-    "realized_pnl",
-    "realized_pnl_before_costs",
-    "commission",
-    "tax",
+    (_lazy("Date"), lambda day: day.day.isoformat()),
+    (_lazy("Trades"), attrgetter("trades")),
+    (_lazy("Buy quantity"), attrgetter("buy_quantity")),
+    (_lazy("Bought"), attrgetter("buy_amount")),
+    (_lazy("Sell quantity"), attrgetter("sell_quantity")),
+    (_lazy("Sold"), attrgetter("sell_amount")),
+    (_lazy("Realized P&L"), attrgetter("realized_pnl")),
+    (_lazy("Realized P&L before costs"), attrgetter("realized_pnl_before_costs")),
+    (_lazy("Commission"), attrgetter("commission")),
+    (_lazy("Tax"), attrgetter("tax")),
 ]
+
+
+def kst(moment) -> str:
+    """A moment in Korea time as the pages write it, without an offset: `2026-12-08 09:32:22`."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def trade_type_label(code: str) -> str:
+    try:
+        return kiwoom.TradeType(code).label
+    except ValueError:
+        return code
 
 
 def _wants_csv(request) -> bool:
@@ -91,8 +113,22 @@ def _wants_csv(request) -> bool:
     return renderer is not None and renderer.format == "csv"
 
 
-def _cell(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def _csv(request, *, filename: str, columns, items: Iterable) -> StreamingHttpResponse:
+    """`items` as CSV, header and labels in the request's language (the rows are read while streaming, when
+    the request's language may no longer be the active one)."""
+    language = translation.get_language()
+
+    def rows():
+        for item in items:
+            with translation.override(language):
+                row = [str(value) if isinstance(value, Promise) else value for value in cells(item)]
+            yield row
+
+    def cells(item):
+        return [cell(item) for _name, cell in columns]
+
+    header = [str(name) for name, _cell in columns]
+    return csv_response(request=request, filename=filename, header=header, rows=rows())
 
 
 class HistoryViewSet(viewsets.GenericViewSet):
@@ -144,9 +180,8 @@ class HistoryViewSet(viewsets.GenericViewSet):
         ledger_bring_up_to_date(user=request.user, end=query["end"])
         days = journal_days(user=request.user, mode=mode_of(request), **query)
         if _wants_csv(request):
-            rows = ([_cell(getattr(day, column)) for column in JOURNAL_COLUMNS] for day in days)
             name = f"journal-{query['start']}-{query['end']}.csv"
-            return csv_response(request=request, filename=name, header=JOURNAL_COLUMNS, rows=rows)
+            return _csv(request, filename=name, columns=JOURNAL_COLUMNS, items=days)
         data = {"start": query["start"], "end": query["end"], "source": "ledger", "days": days}
         return Response(JournalSerializer(data).data)
 
@@ -166,13 +201,9 @@ class HistoryViewSet(viewsets.GenericViewSet):
         ledger_bring_up_to_date(user=request.user, end=query["end"])
         orders = history_orders(user=request.user, mode=mode_of(request), **query)
         if _wants_csv(request):
-            rows = (
-                [_cell(getattr(order, field)) for _name, field in ORDER_COLUMNS]
-                for order in queryset_pages(orders, field="created_at")
-            )
             name = f"orders-{query['start']}-{query['end']}.csv"
-            header = [c for c, _f in ORDER_COLUMNS]
-            return csv_response(request=request, filename=name, header=header, rows=rows)
+            items = queryset_pages(orders, field="created_at")
+            return _csv(request, filename=name, columns=ORDER_COLUMNS, items=items)
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(HistoryOrderSerializer(page, many=True).data)
 
@@ -192,13 +223,9 @@ class HistoryViewSet(viewsets.GenericViewSet):
         ledger_bring_up_to_date(user=request.user, end=query["end"])
         orders = history_fill_orders(user=request.user, mode=mode_of(request), **query)
         if _wants_csv(request):
-            rows = (
-                [_cell(getattr(order, field)) for _name, field in FILL_COLUMNS]
-                for order in history_fill_rows(orders=queryset_pages(orders, field="updated_at"))
-            )
             name = f"fills-{query['start']}-{query['end']}.csv"
-            header = [c for c, _f in FILL_COLUMNS]
-            return csv_response(request=request, filename=name, header=header, rows=rows)
+            items = history_fill_rows(orders=queryset_pages(orders, field="updated_at"))
+            return _csv(request, filename=name, columns=FILL_COLUMNS, items=items)
         page = self.paginate_queryset(orders)
         return self.get_paginated_response(
             HistoryFillSerializer(list(history_fill_rows(orders=page)), many=True).data

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from brokerage.connections.costs import costs_for
-from brokerage.connections.models import Mode
+from brokerage.connections.models import KiwoomCredential, Mode
 from brokerage.history.models import (
     AccountSnapshot,
     HoldingSnapshot,
@@ -34,6 +34,13 @@ _TRADING_KINDS = (OrderKind.NEW, OrderKind.MODIFY)
 
 def kst_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=KST)
+
+
+def history_needs_keys(*, user: User) -> bool:
+    """True for a user with neither Kiwoom keys nor any history: the pages ask them to connect."""
+    return not (
+        KiwoomCredential.objects.filter(user=user).exists() or Order.objects.filter(user=user).exists()
+    )
 
 
 def history_orders(

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from brokerage import kiwoom
 from brokerage.history.selectors import RANGES
 from brokerage.kiwoom.parsing import KST
 from brokerage.orders.models import OrderSide
@@ -59,7 +60,7 @@ class RealizedQuerySerializer(PeriodQuerySerializer):
 
 class LedgerQuerySerializer(PeriodQuerySerializer):
     stock_code = serializers.RegexField(
-        r"^[0-9A-Z]{6}$",
+        rf"^{kiwoom.STOCK_CODE_PATTERN}\Z",
         required=False,
         error_messages={"invalid": _("A stock code is six characters, such as 005930.")},
     )

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 
+from brokerage.history.selectors import history_needs_keys
 from brokerage.orders.models import OrderSide
 from brokerage.orders.views import ledger_labels
 
@@ -21,7 +22,11 @@ def history_api() -> dict[str, str]:
 
 @login_required
 def journal(request):
-    return render(request, "history/journal.html", {"api": history_api()})
+    return render(
+        request,
+        "history/journal.html",
+        {"api": history_api(), "needs_keys": history_needs_keys(user=request.user)},
+    )
 
 
 @login_required
@@ -29,5 +34,10 @@ def history(request):
     return render(
         request,
         "history/history.html",
-        {"api": history_api(), "sides": OrderSide.choices, "labels": ledger_labels()},
+        {
+            "api": history_api(),
+            "sides": OrderSide.choices,
+            "labels": ledger_labels(),
+            "needs_keys": history_needs_keys(user=request.user),
+        },
     )

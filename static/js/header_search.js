@@ -1,5 +1,6 @@
 /* The header's stock search: every listed stock by code, name or 초성; a choice opens its stock page. */
 import { attachCombobox } from "./lib/search.js";
+import { isDigitLedStockCode } from "./lib/stock_code.js";
 import { gettext, interpolate } from "./stocklab.js";
 
 const { ngettext } = window;
@@ -43,10 +44,11 @@ for (const form of document.querySelectorAll("[data-stock-search]")) {
       window.location.assign(stockPageUrl.replace("000000", stock.stock_code));
     },
   });
-  // Enter on a closed list: a six-digit code goes straight to its page.
+  // Enter on a closed list: a code goes straight to its page. Only a digit-led one: listed codes, letters or
+  // not (005930, 0000J0), start with a digit, while a six-letter word (NAVERS) is a name to search for.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const typed = input.value.trim();
-    if (/^\d{6}$/.test(typed)) window.location.assign(stockPageUrl.replace("000000", typed));
+    if (isDigitLedStockCode(typed)) window.location.assign(stockPageUrl.replace("000000", typed));
   });
 }

@@ -1,14 +1,18 @@
 /* History: the orders and fills of any day or period (StockLab's ledger), filtered by stock and side, a page at
    a time, and their CSV exports with the same filters. */
 
-import { kstDate, periodRange, withQuery } from "./lib/history.js";
-import { Alpine, api, errorBox, format, gettext, interpolate, readJson } from "./stocklab.js";
+import { kstDate, numeric, periodRange, withQuery } from "./lib/history.js";
+import { isStockCode } from "./lib/stock_code.js";
+import { Alpine, api, errorBox, format, gettext, interpolate, locale, readJson } from "./stocklab.js";
 
 const urls = readJson("history-api");
 const labels = readJson("ledger-labels");
 const FILTERS = ["start", "end", "stock_code", "side"];
 const PRESETS = ["today", "1W", "1M", "3M", "1Y"];
 const label = (words, value) => words[value] || value || "–";
+const percent = new Intl.NumberFormat(locale, { maximumFractionDigits: 4 });
+// The API's rates are fractions of the amount ("0.000150"): shown as percentages (0.015%).
+const percentOf = (rate) => (numeric(rate) === null ? "–" : `${percent.format(numeric(rate) * 100)}%`);
 const sideClass = (side) => (side === "buy" ? "gain" : "loss");
 
 function orderRow(order) {
@@ -62,10 +66,17 @@ Alpine.data("history", () => ({
   fieldError: "",
   orders: list("orders"),
   fills: list("fills"),
+  costs: null, // GET history/costs: the rates behind the fills' estimated commission and tax
+  notConnected: "", // the API's detail when it answers kiwoom_not_connected
+  needsKeys: false, // no keys and no history (the page says so in data-needs-keys)
+  notConnectedTitle: gettext("Kiwoom is not connected"),
+  connectHint: gettext("Connect your Kiwoom keys to see your orders, fills and trade journal here."),
 
   init() {
+    this.needsKeys = this.$root.dataset.needsKeys === "true";
     this.readAddress();
     this.loadBoth();
+    this.loadCosts();
     window.addEventListener("popstate", () => {
       this.readAddress();
       this.loadBoth({ remember: false });
@@ -123,7 +134,7 @@ Alpine.data("history", () => ({
 
   validate() {
     const { start, end, stock_code: code } = this.filters;
-    if (code.trim() && !/^\d{6}$/.test(code.trim())) return gettext("A stock code is six digits, such as 005930.");
+    if (code.trim() && !isStockCode(code.trim())) return gettext("A stock code is six digits, such as 005930.");
     if (start && end && start > end) return gettext("The last day comes before the first day.");
     return "";
   },
@@ -150,12 +161,32 @@ Alpine.data("history", () => ({
     target.url = url;
     target.loading = true;
     const asked = ++target.loads;
-    const { ok, data } = await api.get(url);
+    const { ok, status, data } = await api.get(url);
     if (asked !== target.loads) return; // a later filter or page has the screen
+    if (status === 409 && data?.code === "kiwoom_not_connected") this.notConnected = data.detail;
     target.loading = false;
     target.page = ok ? data : null;
     const title = target.name === "orders" ? gettext("Could not load the orders") : gettext("Could not load the fills");
     target.error = ok ? null : errorBox(data, { title });
+  },
+
+  async loadCosts() {
+    const { ok, data } = await api.get(urls.costs);
+    this.costs = ok ? data : null;
+  },
+
+  /** The rates the fills' commission and tax are estimated at, one line a mode. */
+  get rates() {
+    const modes = { mock: gettext("Mock investing"), real: gettext("Real trading") };
+    return (this.costs?.rates ?? []).map((rates) => ({
+      mode: rates.mode,
+      label: modes[rates.mode] ?? rates.mode,
+      text: interpolate(
+        gettext("commission %(commission)s per order, tax %(tax)s on sales"),
+        { commission: percentOf(rates.commission_rate), tax: percentOf(rates.sell_tax_rate) },
+        true,
+      ),
+    }));
   },
 
   // --- The two lists -------------------------------------------------------------------------------------

@@ -28,8 +28,13 @@ Alpine.data("journal", () => ({
   error: null,
   realizedError: null,
   fieldError: "",
+  notConnected: "", // the API's detail when it answers kiwoom_not_connected
+  needsKeys: false, // no keys and no history (the page says so in data-needs-keys)
+  notConnectedTitle: gettext("Kiwoom is not connected"),
+  connectHint: gettext("Connect your Kiwoom keys to see your orders, fills and trade journal here."),
 
   init() {
+    this.needsKeys = this.$root.dataset.needsKeys === "true";
     const query = new URLSearchParams(window.location.search);
     const range = periodRange("month", kstDate());
     this.period = { start: query.get("start") || range.start, end: query.get("end") || range.end };
@@ -96,9 +101,10 @@ Alpine.data("journal", () => ({
     this.loading = true;
     const journal = api.get(withQuery(urls.journal, { start, end }));
     this.loadRealized();
-    const { ok, data } = await journal;
+    const { ok, status, data } = await journal;
     if (asked !== this.loads) return; // a later period has the screen
     this.loading = false;
+    this.noticeNotConnected(status, data);
     this.journalAnswer = ok ? data : null;
     this.days = ok ? data.days : [];
     this.error = ok ? null : errorBox(data, { title: gettext("Could not load the journal"), retry: true });
@@ -107,10 +113,15 @@ Alpine.data("journal", () => ({
   async loadRealized() {
     const asked = ++this.realizedLoads;
     const { start, end } = this.period;
-    const { ok, data } = await api.get(withQuery(urls.realized, { start, end, costs: this.costsParam }));
+    const { ok, status, data } = await api.get(withQuery(urls.realized, { start, end, costs: this.costsParam }));
     if (asked !== this.realizedLoads) return; // a later period or basis has the screen
+    this.noticeNotConnected(status, data);
     this.realized = ok ? data : null;
     this.realizedError = ok ? null : errorBox(data, { title: gettext("Could not load the realized P&L") });
+  },
+
+  noticeNotConnected(status, data) {
+    if (status === 409 && data?.code === "kiwoom_not_connected") this.notConnected = data.detail;
   },
 
   // --- What the page shows -------------------------------------------------------------------------------

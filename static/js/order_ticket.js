@@ -2,12 +2,12 @@
 import { searchWords, stockSearch } from "./header_search.js";
 import { placePending } from "./lib/place.js";
 import { attachCombobox } from "./lib/search.js";
+import { isStockCode } from "./lib/stock_code.js";
 import { live } from "./live.js";
 import { Alpine, api, errorBox, format, gettext, interpolate, loginUrl, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
 const labels = readJson("ledger-labels");
 const tradeTypes = Object.fromEntries((readJson("trade-types") ?? []).map((type) => [type.value, type]));
-const SIX_DIGITS = /^\d{6}$/;
 // How long after an order's answer the ticket asks for it again: a market order often fills at once.
 const RECHECK_MS = 1500;
 const sideLabel = (side) => (side === "buy" ? gettext("Buy") : gettext("Sell"));
@@ -116,7 +116,7 @@ Alpine.data("ticket", () => ({
   /** The stock's name from Kiwoom (ka10001 through the server), once per code; unknown codes stay unnamed. */
   async lookUpName() {
     const code = this.code.trim();
-    if (!SIX_DIGITS.test(code) || this.names[code] || this.asked[code]) return;
+    if (!isStockCode(code) || this.names[code] || this.asked[code]) return;
     this.asked[code] = true;
     const { ok, data } = await api.get(this.$root.dataset.stockUrl.replace("000000", code));
     if (ok) this.names[code] = data.name;
@@ -128,7 +128,7 @@ Alpine.data("ticket", () => ({
 
   get lookup() {
     const code = this.code.trim();
-    if (!SIX_DIGITS.test(code)) {
+    if (!isStockCode(code)) {
       return { text: code ? gettext("Type the six-digit code, or pick a stock from the list.") : "", known: false };
     }
     const name = this.names[code];
@@ -144,7 +144,7 @@ Alpine.data("ticket", () => ({
         price: format.won(holding.current_price),
       }, true);
     }
-    return this.side === "sell" && SIX_DIGITS.test(this.code.trim()) ? gettext("You do not hold this stock.") : "";
+    return this.side === "sell" && isStockCode(this.code.trim()) ? gettext("You do not hold this stock.") : "";
   },
 
   // --- Price and the tick grid -----------------------------------------------------------------------------
@@ -197,7 +197,7 @@ Alpine.data("ticket", () => ({
     const errors = {};
     const code = this.code.trim();
     const order = { stock_code: code, quantity: Number(this.quantity), trade_type: this.tradeType };
-    if (!SIX_DIGITS.test(code)) errors.stock_code = [gettext("A stock code is six digits, such as 005930.")];
+    if (!isStockCode(code)) errors.stock_code = [gettext("A stock code is six digits, such as 005930.")];
     else if (this.side === "sell" && this.holdingsKnown && !this.holdings[code]) errors.stock_code = [gettext("You do not hold this stock.")];
     // Digits only: the number field would also take "1e5" (100,000 shares).
     if (!/^\d+$/.test(this.quantity.trim()) || order.quantity < 1) errors.quantity = [gettext("Enter a whole number of shares, 1 or more.")];

@@ -1,6 +1,7 @@
 /* Orders: the ledger with filters and pages, today's fills, and modify or cancel for open orders; orders and
    fills live over the live socket, refreshed every 30 s while it is down. */
 import { newFill } from "./lib/live.js";
+import { isStockCode } from "./lib/stock_code.js";
 import { live } from "./live.js";
 import { Alpine, api, errorBox, fieldErrors, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
@@ -219,7 +220,7 @@ Alpine.data("orders", () => ({
   applyFilters() {
     const { stock_code: code, date_from: from, date_to: to } = this.filters;
     let detail = "";
-    if (code.trim() && !/^\d{6}$/.test(code.trim())) detail = gettext("A stock code is six digits, such as 005930.");
+    if (code.trim() && !isStockCode(code.trim())) detail = gettext("A stock code is six digits, such as 005930.");
     else if (from && to && from > to) detail = gettext("The last day comes before the first day.");
     if (detail) {
       this.loads += 1; // a load still under way answers other filters

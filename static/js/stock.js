@@ -7,11 +7,11 @@ import {
   HistogramSeries,
   LineSeries,
 } from "../vendor/lightweight-charts/lightweight-charts.standalone.production.mjs";
-import { chartSeries, RANGE_INTERVALS } from "./lib/candles.js";
+import { chartSeries, crosshairFormatter, RANGE_INTERVALS, tickMarkFormatter } from "./lib/candles.js";
 import { placePending } from "./lib/place.js";
-import { bookBars, costRule, estimate, quantityAtPercent, stepPrice, ticketChecks, wholeNumber } from "./lib/ticket.js";
+import { bookBars, buyableQuantity, costRule, estimate, quantityAtPercent, stepPrice, ticketChecks, wholeNumber } from "./lib/ticket.js";
 import { live } from "./live.js";
-import { Alpine, api, errorBox, format, gettext, interpolate, market, newIdempotencyKey, readJson } from "./stocklab.js";
+import { Alpine, api, errorBox, format, gettext, interpolate, locale, market, newIdempotencyKey, readJson } from "./stocklab.js";
 
 const GAIN = "#d32f2f";
 const LOSS = "#1565c0";
@@ -23,11 +23,15 @@ const POSITION_MS = 15000;
 const ORDERABLE_DELAY_MS = 300;
 const RECHECK_MS = 1500;
 const PERCENTS = [10, 25, 50, 100];
+// Empty bars at each end of the chart, as a share of the candles: room for the first and last time labels.
+const CHART_EDGE_ROOM = 0.04;
 // While the live stream delivers `price` and `book`, polling only refreshes the rest (high, low ...) now and then.
 const POLLS_PER_LIVE_POLL = 6;
 
 const tradeTypes = readJson("trade-types") ?? [];
 const siteLimits = readJson("site-limits");
+// The stock master's name, market and warnings (null for a code the master does not know).
+const master = readJson("stock-master");
 const charts = {}; // lightweight-charts objects stay outside Alpine's reactive proxies
 const sideLabel = (side) => (side === "buy" ? gettext("Buy") : gettext("Sell"));
 const STATUS_WORDS = {
@@ -151,6 +155,10 @@ Alpine.data("stockPage", () => ({
 
   init() {
     this.code = this.$root.dataset.code;
+    this.loadGroups();
+    // Without connected keys every Kiwoom-backed call would be refused (409): the page says how to connect.
+    this.notConnected = this.$root.dataset.notConnected ?? "";
+    if (this.notConnected) return;
     this.$watch("side", () => this.ticketChanged(true));
     this.$watch("tradeType", () => this.ticketChanged(true));
     this.$watch("price", () => this.ticketChanged(true));
@@ -158,7 +166,6 @@ Alpine.data("stockPage", () => ({
     this.loadQuote();
     this.loadBook();
     this.loadPosition();
-    this.loadGroups();
     this.$nextTick(() => this.drawCandles());
     this.poll(() => this.loadQuote(), QUOTE_MS);
     this.poll(() => this.loadBook(), BOOK_MS);
@@ -232,7 +239,7 @@ Alpine.data("stockPage", () => ({
       this.quoteError = null;
       this.notConnected = "";
       if (first && !this.price && data.price) this.price = String(data.price);
-      if (first) document.title = document.title.replace(this.code, `${data.name} ${this.code}`);
+      if (first && !master && data.name) document.title = document.title.replace(this.code, `${data.name} ${this.code}`);
     } else if (status === 409 && data.code === "kiwoom_not_connected") {
       this.notConnected = data.detail;
     } else if (!this.quote) {
@@ -270,8 +277,16 @@ Alpine.data("stockPage", () => ({
     return facts.map((fact, i) => ({ ...fact, key: i }));
   },
 
+  get stockName() {
+    return this.quote?.name || master?.name || "";
+  },
+
+  get stockMarket() {
+    return this.quote?.market || master?.market || "";
+  },
+
   get warnings() {
-    return this.quote?.warnings ?? [];
+    return this.quote?.warnings ?? master?.warnings ?? [];
   },
 
   get asOf() {
@@ -284,6 +299,7 @@ Alpine.data("stockPage", () => ({
 
   // --- 호가 ----------------------------------------------------------------------------------------------
   async loadBook() {
+    if (this.notConnected) return;
     const { ok, data } = await api.get(this.api("orderbook"));
     if (ok) {
       this.book = data;
@@ -334,6 +350,7 @@ Alpine.data("stockPage", () => ({
   },
 
   async drawCandles() {
+    if (this.notConnected) return;
     const range = this.range;
     this.candlesLoading = true;
     this.$refs.chart.dataset.candles = ""; // set again once this range's candles are drawn
@@ -352,8 +369,16 @@ Alpine.data("stockPage", () => ({
     charts.candles.setData(series.candles);
     charts.volume.setData(series.volume);
     for (const [period, line] of Object.entries(charts.averages)) line.setData(series.averages[period] ?? []);
-    charts.chart.timeScale().fitContent();
+    this.fitCandles(series.candles.length);
     this.$refs.chart.dataset.candles = String(series.candles.length);
+  },
+
+  /** Every candle in view, with a little room at both ends so the first and last time labels are not cut. */
+  fitCandles(count) {
+    const timeScale = charts.chart.timeScale();
+    if (count < 2) return timeScale.fitContent();
+    const room = Math.max(1, Math.round(count * CHART_EDGE_ROOM));
+    timeScale.setVisibleLogicalRange({ from: -room, to: count - 1 + room });
   },
 
   ensureChart() {
@@ -363,9 +388,20 @@ Alpine.data("stockPage", () => ({
       // The logo brings an inline <style> the site's CSP refuses: the page credits TradingView under the chart.
       layout: { attributionLogo: false, textColor: "#5d6470", background: { color: "#ffffff" } },
       grid: { vertLines: { color: "#f0f1f4" }, horzLines: { color: "#f0f1f4" } },
-      rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.28 } },
-      timeScale: { timeVisible: true, secondsVisible: false },
-      localization: { priceFormatter: (price) => format.number(Math.round(price)) },
+      // Prices above, volume in the bottom fifth: the bars stay clear of the candles and the price labels.
+      rightPriceScale: { scaleMargins: { top: 0.1, bottom: 0.25 } },
+      timeScale: {
+        timeVisible: true,
+        secondsVisible: false,
+        // A narrower or wider window keeps the same candles in view (a phone turned, a window resized).
+        lockVisibleTimeRangeOnResize: true,
+        tickMarkFormatter: tickMarkFormatter(locale),
+      },
+      localization: {
+        locale,
+        priceFormatter: (price) => format.number(Math.round(price)),
+        timeFormatter: crosshairFormatter(locale),
+      },
     });
     charts.chart = chart;
     charts.candles = chart.addSeries(CandlestickSeries, {
@@ -375,6 +411,7 @@ Alpine.data("stockPage", () => ({
       borderDownColor: LOSS,
       wickUpColor: GAIN,
       wickDownColor: LOSS,
+      priceScaleId: "right",
     });
     charts.volume = chart.addSeries(HistogramSeries, {
       priceScaleId: "volume",
@@ -382,7 +419,8 @@ Alpine.data("stockPage", () => ({
       lastValueVisible: false,
       priceLineVisible: false,
     });
-    chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
+    chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 }, visible: false });
+    chart.priceScale("right").applyOptions({ scaleMargins: { top: 0.1, bottom: 0.25 } });
     charts.averages = {};
     for (const [period, color] of Object.entries(AVERAGE_COLOURS)) {
       charts.averages[period] = chart.addSeries(LineSeries, {
@@ -421,6 +459,7 @@ Alpine.data("stockPage", () => ({
 
   /** The most the user may buy at the price (or sell), with the commission and tax rates. */
   async loadOrderable() {
+    if (this.notConnected) return;
     const price = this.unitPrice;
     const side = this.side;
     const query = new URLSearchParams({ side });
@@ -452,7 +491,7 @@ Alpine.data("stockPage", () => ({
 
   get maxQuantity() {
     if (!this.orderable) return null;
-    return this.side === "buy" ? this.orderable.max_quantity : this.orderable.sellable_quantity;
+    return this.side === "buy" ? buyableQuantity(this.orderable, this.unitPrice) : this.orderable.sellable_quantity;
   },
 
   get maxText() {
@@ -609,6 +648,7 @@ Alpine.data("stockPage", () => ({
 
   // --- The user's position -------------------------------------------------------------------------------
   async loadPosition() {
+    if (this.notConnected) return;
     const { ok, data } = await api.get(this.api("position"));
     if (ok) this.position = data;
   },

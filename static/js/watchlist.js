@@ -52,6 +52,10 @@ Alpine.data("watchlistPage", () => ({
       });
       live.on("price", (message) => this.onLive(message));
       live.on("reconnected", () => this.loadQuotes());
+      // Over the socket's limit: the first codes are followed, the rest only polled; say which.
+      live.on("error", (message) => {
+        if (message?.code === "too_many_codes") this.error = errorBox(message);
+      });
     }
     const input = this.$refs.addInput;
     attachCombobox({

@@ -456,6 +456,7 @@ class TestHistory:
             {
                 "orders": lambda q: paginated("orders", orders, q),
                 "fills": lambda q: paginated("fills", [FILL], q),
+                "costs": COSTS,
             },
         )
         page.goto(f"{site.url}/history/?start=2026-11-01&end=2026-11-30")
@@ -463,6 +464,12 @@ class TestHistory:
         expect(page.locator("#history-fills-body tr")).to_have_count(1)
         expect(page.locator("#history-fills-body")).to_contain_text("700,000원")
         expect(page.locator("#history-fills-body")).to_contain_text("2,450원")
+        # Commission and tax are StockLab's estimates, and the page says at which rates.
+        expect(page.locator("#history-commission-head")).to_contain_text("(")
+        expect(page.locator("#history-tax-head")).to_contain_text("(")
+        expect(page.locator("#history-rates [data-mode=mock]")).to_contain_text("0.35%")
+        expect(page.locator("#history-rates [data-mode=mock]")).to_contain_text("0.18%")
+        expect(page.locator("#history-rates [data-mode=real]")).to_contain_text("0.015%")
 
         page.locator("#history-orders-next").click()
         expect(page.locator("#history-orders-body tr")).to_have_count(5)
@@ -483,10 +490,37 @@ class TestHistory:
         page.locator("#history-filters button[type=submit]").click()
         expect(page.locator("#history-filters .field__errors")).not_to_be_empty()
         expect(page.locator("#history-orders-body tr")).to_have_count(0)  # not the last filters' orders
+        page.locator("#history-code").fill("0000J0")  # a code with a letter is a code (Kiwoom's rule)
+        page.locator("#history-filters button[type=submit]").click()
+        expect(page.locator("#history-filters .field__errors")).to_be_empty()
+        assert parse_qs(urlsplit(asked[-1]).query)["stock_code"] == ["0000J0"]
         page.locator("#history-code").fill("005930")
         page.locator("#history-filters button[type=submit]").click()
         expect(page.locator("#history-orders-body tr")).to_have_count(20)
         shoot(page, "history-orders-fills")
+
+    @pytest.mark.parametrize("path", ["/history/", "/journal/"])
+    def test_a_user_without_keys_is_asked_to_connect_them(self, page, site, path):
+        log_in(page, site, UserFactory())
+        page.goto(f"{site.url}{path}")
+
+        prompt = page.locator(".connect-prompt")
+        expect(prompt).to_be_visible()
+        expect(prompt.locator("a.btn")).to_have_attribute("href", "/")
+
+    @pytest.mark.parametrize("path", ["/history/", "/journal/"])
+    def test_the_api_saying_kiwoom_is_not_connected_brings_the_prompt(self, page, site, path):
+        user = UserFactory()
+        OrderFactory(user=user, credential=None, key_fingerprint="")  # a history: no prompt from the page
+        log_in(page, site, user)
+        detail = "Connect your Kiwoom account first."
+        body = json.dumps({"code": "kiwoom_not_connected", "detail": detail})
+        refused = {"status": 409, "content_type": "application/json", "body": body}
+        page.route(HISTORY_API, lambda route: route.fulfill(**refused))
+        page.goto(f"{site.url}{path}")
+
+        expect(page.locator(".connect-prompt")).to_be_visible()
+        expect(page.locator(".connect-prompt")).to_contain_text(detail)
 
 
 # --- Against the real API -----------------------------------------------------------------------------------
@@ -627,10 +661,12 @@ class TestJournalAndExportsAgainstTheApi:
         assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel in Korea reads the file as UTF-8
         header, *days = table
         header[0] = header[0].removeprefix("\ufeff")
-        by_day = {row[header.index("day")]: dict(zip(header, row, strict=True)) for row in days}
+        # Korean column names, figures as plain numbers.
+        by_day = {row[header.index("일자")]: dict(zip(header, row, strict=True)) for row in days}
         assert set(by_day) == {"2026-11-02", "2026-11-03"}
-        assert by_day["2026-11-03"]["realized_pnl"] == "9457"
-        assert by_day["2026-11-03"]["realized_pnl_before_costs"] == "10000"
+        assert by_day["2026-11-03"]["실현손익"] == "9457"
+        assert by_day["2026-11-03"]["매도금액"] == "65000" and by_day["2026-11-03"]["세금"] == "130"
+        assert "10000" in by_day["2026-11-03"].values()  # before costs
 
     def test_orders_and_fills_of_a_period_by_stock_and_side_and_their_csv(self, page, site, trader):
         log_in(page, site, trader)
@@ -651,14 +687,18 @@ class TestJournalAndExportsAgainstTheApi:
         raw, (header, *orders) = read_csv(info.value)
         assert raw.startswith(b"\xef\xbb\xbf")
         assert info.value.suggested_filename.endswith(".csv")
+        header[0] = header[0].removeprefix("\ufeff")
         names = [dict(zip(header, row, strict=True)) for row in orders]
-        assert [(row["stock_name"], row["side"]) for row in names] == [("삼성전자", "buy")] * 2
+        shown = [(row["종목명"], row["구분"], row["상태"]) for row in names]
+        assert shown == [("삼성전자", "매수", "체결")] * 2
+        # Korea time as on the pages, no UTC offset.
+        assert all(re.fullmatch(r"2026-11-\d\d \d\d:\d\d:\d\d", row["주문 시각"]) for row in names)
 
         with page.expect_download() as info:
             page.locator("#history-fills-csv").click()
         raw, (header, *fills) = read_csv(info.value)
         assert raw.startswith(b"\xef\xbb\xbf")
-        assert sorted(int(dict(zip(header, row, strict=True))["amount"]) for row in fills) == [
+        assert sorted(int(dict(zip(header, row, strict=True))["금액"]) for row in fills) == [
             100_000,
             120_000,
         ]

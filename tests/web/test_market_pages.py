@@ -272,11 +272,28 @@ def test_the_order_ticket_s_stock_field_searches_by_초성(investor, page, site)
 
 
 def test_without_connected_keys_the_stock_page_says_how_to_connect(page, site, kiwoom):
+    Stock.objects.update_or_create(
+        code="005930", defaults={"name": "삼성전자", "market": "KOSPI", "warnings": ["caution"]}
+    )
     user = UserFactory()
     log_in(page, site, user)
+    logged, refused = [], []
+    # Chromium logs each refused request as an error ("... responded with a status of 409 (Conflict)").
+    page.on("console", lambda message: message.type == "error" and logged.append(message.text))
+    page.on("response", lambda response: response.status == 409 and refused.append(response.url))
     page.goto(f"{site.url}/stocks/005930/")
 
     notice = page.locator("#stock-connection")
     expect(notice.get_by_role("link")).to_have_attribute("href", "/")
+    # The stock master names the stock without Kiwoom: its name, market and warnings, and the tab's title.
+    expect(page.locator("#stock-name")).to_contain_text("삼성전자")
+    expect(page.locator(".quote-head__market")).to_contain_text("KOSPI")
+    expect(page.locator(".quote-head__market .badge--warn")).to_have_text("투자주의")
+    expect(page).to_have_title(re.compile("^삼성전자 005930"))
+    expect(page.locator("#quote")).to_have_attribute("aria-busy", "false")
     expect(page.locator("#quote-price")).to_have_text("–")
+    page.wait_for_load_state("networkidle")
+    # The page asked nothing it knew would be refused: no quote, 호가, candles, orderable or position call.
+    assert refused == []
+    assert [text for text in logged if "status of 409" in text] == []
     assert "ka10001" not in kiwoom.control.stats()["calls"]

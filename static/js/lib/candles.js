@@ -33,3 +33,43 @@ export function chartSeries(candles, { up, down, periods = [5, 20, 60] }) {
     averages: Object.fromEntries(periods.map((period) => [period, movingAverage(timed, period)])),
   };
 }
+
+/** A chart time (a business-day string or object, or seconds already shifted to Korea time) as a Date to
+    read in UTC. */
+export function chartDate(time) {
+  if (typeof time === "number") return new Date(time * 1000);
+  if (typeof time === "string") return new Date(`${time}T00:00:00Z`);
+  return new Date(Date.UTC(time.year, time.month - 1, time.day));
+}
+
+const isIntraday = (time) => typeof time === "number" && time % 86400 !== 0;
+
+/** The crosshair's date in the page's language ("2026년 12월 7일 (월) 09:05"; a day's candle, no time). */
+export function crosshairFormatter(locale) {
+  const options = { timeZone: "UTC" };
+  const day = new Intl.DateTimeFormat(locale, { ...options, year: "numeric", month: "long", day: "numeric" });
+  const weekday = new Intl.DateTimeFormat(locale, { ...options, weekday: "short" });
+  const clock = new Intl.DateTimeFormat(locale, { ...options, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  // Korean writes the weekday after the date, in brackets: 2026년 12월 7일 (월).
+  const korean = locale.toLowerCase().startsWith("ko");
+  return (time) => {
+    const date = chartDate(time);
+    const text = korean ? `${day.format(date)} (${weekday.format(date)})` : `${weekday.format(date)}, ${day.format(date)}`;
+    return isIntraday(time) ? `${text} ${clock.format(date)}` : text;
+  };
+}
+
+// lightweight-charts' TickMarkType: Year, Month, DayOfMonth, Time, TimeWithSeconds.
+const TICK_FORMATS = [
+  { year: "numeric" },
+  { month: "short" },
+  { day: "numeric" },
+  { hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
+  { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" },
+];
+
+/** The time axis's labels in the page's language ("2026년", "12월", "7일", "09:05"). */
+export function tickMarkFormatter(locale) {
+  const formats = TICK_FORMATS.map((options) => new Intl.DateTimeFormat(locale, { timeZone: "UTC", ...options }));
+  return (time, type) => (formats[type] ?? formats[2]).format(chartDate(time));
+}

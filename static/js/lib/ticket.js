@@ -75,6 +75,17 @@ export function maxBuyable({ cash, price, ...rule }) {
   return quantity;
 }
 
+/** The most shares the orderable answer lets the user buy at `price`: the server's `max_quantity` (kt00011's
+    cash quantity, which may leave the commission out) held to what the orderable cash pays for with the
+    server's cost rule, so that the first figure and every later one agree. Null without an answer. */
+export function buyableQuantity(orderable, price) {
+  if (!orderable) return null;
+  const server = Number.isFinite(orderable.max_quantity) ? orderable.max_quantity : Infinity;
+  const cash = orderable.orderable_cash;
+  if (!(Number.isFinite(cash) && price > 0)) return Number.isFinite(server) ? server : null;
+  return Math.min(server, maxBuyable({ cash, price, ...costRule(orderable) }));
+}
+
 /**
  * The checks made before the confirmation: a list of {field, code, values}, empty when the ticket may go on.
  * `unitPrice` is the limit price, or the current price for a market order; `band` is {lower, upper};
@@ -111,10 +122,11 @@ export function ticketChecks({ side, quantityText, priceText, requiresPrice, uni
   if (side === "buy") {
     const cost = price > 0 ? estimate({ side, quantity, price, ...rates }).total : 0;
     const cash = orderable.orderable_cash;
+    const max = buyableQuantity(orderable, price) ?? 0;
     if (Number.isFinite(cash) && cost > cash) {
-      problems.push({ field: "quantity", code: "over_cash", values: { cost, cash, max: orderable.max_quantity ?? 0 } });
-    } else if (Number.isFinite(orderable.max_quantity) && quantity > orderable.max_quantity) {
-      problems.push({ field: "quantity", code: "over_max_buyable", values: { quantity, max: orderable.max_quantity } });
+      problems.push({ field: "quantity", code: "over_cash", values: { cost, cash, max } });
+    } else if (Number.isFinite(orderable.max_quantity) && quantity > max) {
+      problems.push({ field: "quantity", code: "over_max_buyable", values: { quantity, max } });
     }
   } else {
     const sellable = orderable.sellable_quantity;

@@ -3,12 +3,14 @@ the indices, and the cost rates; every answer is the signed-in user's own."""
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
 
+from brokerage import kiwoom
 from brokerage.history.models import AccountSnapshot, IndexCode, IndexDaily, SnapshotStatus
 from brokerage.orders.models import Order
 from tests.brokerage.history.conftest import kst
@@ -112,8 +114,15 @@ class TestJournal:
 
         assert response["Content-Type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-        assert [r["day"] for r in rows] == ["2026-12-23", "2026-12-22", "2026-12-21"]
-        assert rows[1]["realized_pnl"] == "9457"
+        assert [r["일자"] for r in rows] == ["2026-12-23", "2026-12-22", "2026-12-21"]
+        assert rows[1]["실현손익"] == "9457"
+        assert rows[1]["세금"] == "130" and rows[2]["매수금액"] == "220000"
+
+    def test_csv_header_follows_the_requests_language(self, user_api, trader):
+        response = user_api.get(f"{API}/journal", {**PERIOD, "format": "csv"}, HTTP_ACCEPT_LANGUAGE="en")
+
+        header = next(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+        assert header[:2] == ["Date", "Trades"] and "Realized P&L" in header
 
 
 class TestOrdersAndFills:
@@ -121,6 +130,16 @@ class TestOrdersAndFills:
         body = user_api.get(f"{API}/orders", {**PERIOD, "side": "buy", "stock_code": "005930"}).json()
         assert body["count"] == 2
         assert {o["price"] for o in body["results"]} == {10_000, 12_000}
+
+    @pytest.mark.parametrize("code", ["0000J0", "Q50001"])
+    def test_a_code_with_letters_is_a_stock_code(self, user_api, trader, code):
+        assert user_api.get(f"{API}/orders", {**PERIOD, "stock_code": code}).json()["count"] == 0
+
+    @pytest.mark.parametrize("code", ["00593", "0059300", "00593a"])
+    def test_anything_else_is_refused_as_kiwoom_refuses_it(self, user_api, trader, code):
+        response = user_api.get(f"{API}/orders", {**PERIOD, "stock_code": code})
+
+        assert response.status_code == 400 and kiwoom.STOCK_CODE_RE.fullmatch(code) is None
 
     def test_a_day_long_past_is_there(self, user_api, trader):
         body = user_api.get(f"{API}/fills", {"start": "2026-12-22", "end": "2026-12-22"}).json()
@@ -135,14 +154,32 @@ class TestOrdersAndFills:
         assert raw.startswith("\ufeff".encode())
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         assert len(rows) == 4
-        assert {r["stock_name"] for r in rows} == {"삼성전자", "SK하이닉스"}
+        assert {r["종목명"] for r in rows} == {"삼성전자", "SK하이닉스"}
         assert 'filename="orders-2026-12-01-2026-12-31.csv"' in response["Content-Disposition"]
+
+    def test_orders_csv_reads_as_the_pages_do_in_korea_time(self, user_api, trader):
+        response = user_api.get(f"{API}/orders", {**PERIOD, "format": "csv", "stock_code": "000660"})
+
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        (header, order) = list(csv.reader(io.StringIO(text)))
+        row = dict(zip(header, order, strict=True))
+        assert header[:2] == ["주문 시각", "주문번호"]
+        assert row["주문 시각"] == "2026-12-23 10:00:00"  # 10:00 KST, no "+00:00"
+        assert (row["구분"], row["상태"], row["종목코드"]) == ("매수", "체결", "000660")
+        assert row["주문 유형"] == kiwoom.TradeType.LIMIT.label  # 지정가 (limit), not "0"
+        assert (row["수량"], row["가격"]) == ("3", "50000")
+
+    def test_the_json_keeps_machine_names(self, user_api, trader):
+        (order,) = user_api.get(f"{API}/orders", {**PERIOD, "stock_code": "000660"}).json()["results"]
+
+        assert (order["side"], order["status"], order["trade_type"]) == ("buy", "filled", "0")
 
     def test_fills_csv(self, user_api, trader):
         response = user_api.get(f"{API}/fills", {**PERIOD, "format": "csv", "side": "sell"})
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
-        assert rows[0][:3] == ["last_filled_at", "order_number", "side"]
-        assert rows[1][4] == "삼성전자" and rows[1][7] == "65000"
+        assert rows[0][:3] == ["체결 시각", "주문번호", "구분"]
+        assert rows[1][2] == "매도" and rows[1][4] == "삼성전자" and rows[1][7] == "65000"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[1][0])
 
     def test_users_never_see_each_others_history(self, user_api, trader, stranger):
         mine = user_api.get(f"{API}/orders", PERIOD).json()
@@ -296,10 +333,10 @@ class TestCSVSafety:
         orders = user_api.get(f"{API}/orders", {**PERIOD, "format": "csv"})
         rows = list(csv.DictReader(io.StringIO(b"".join(orders.streaming_content).decode("utf-8-sig"))))
         journal = user_api.get(f"{API}/journal", {**LEDGER, "format": "csv"})
-        days = list(csv.DictReader(io.StringIO(b"".join(journal.streaming_content).decode("utf-8-sig"))))
+        _header, *days = csv.reader(io.StringIO(b"".join(journal.streaming_content).decode("utf-8-sig")))
 
-        assert {row["stock_name"] for row in rows} == {'\'=HYPERLINK("http://x")'}
-        assert days[0]["realized_pnl_before_costs"] == "-10000"
+        assert {row["종목명"] for row in rows} == {'\'=HYPERLINK("http://x")'}
+        assert days[0][7] == "-10000"  # P&L before costs: a number, not defused text
 
     def test_an_error_line_is_csv_escaped(self):
         from brokerage.history.csv_export import CSVRenderer
@@ -339,5 +376,5 @@ class TestCSVStreaming:
         chunks = [chunk async for chunk in response.streaming_content]
         assert len(chunks) == 3  # the header and 5 rows, 2 lines a chunk
         rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
-        assert len(rows) == 6 and rows[0][0] == "last_filled_at"
+        assert len(rows) == 6 and rows[0][0] == "체결 시각" and rows[1][2] == "매수"
         await sync_to_async(connections.close_all)()  # the thread's connection, for the database teardown

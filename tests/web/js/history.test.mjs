@@ -14,6 +14,7 @@ import {
   total,
   withQuery,
 } from "../../../static/js/lib/history.js";
+import { isDigitLedStockCode, isStockCode } from "../../../static/js/lib/stock_code.js";
 
 describe("days in Korea time", () => {
   it("names the day it is in Korea, whatever the machine's zone", () => {
@@ -161,5 +162,20 @@ describe("sums", () => {
   it("totals a column, null when no row has it", () => {
     assert.equal(total([{ tax: 10 }, { tax: "5" }, {}], "tax"), 15);
     assert.equal(total([{}], "tax"), null);
+  });
+});
+
+describe("stock codes (static/js/lib/stock_code.js)", () => {
+  it("are six digits or capital letters, as brokerage.kiwoom.STOCK_CODE_PATTERN says", () => {
+    for (const code of ["005930", "0000J0", "Q50001", "ABCDEF"]) assert.equal(isStockCode(code), true, code);
+    for (const text of ["00593", "0059300", "0000j0", " 005930", "", null, undefined, 5930])
+      assert.equal(isStockCode(text), false, String(text));
+  });
+
+  it("jump from the header search only when digit-led, so a six-letter word stays a search", () => {
+    assert.equal(isDigitLedStockCode("005930"), true);
+    assert.equal(isDigitLedStockCode("0000J0"), true);
+    assert.equal(isDigitLedStockCode("NAVERS"), false);
+    assert.equal(isDigitLedStockCode("00593"), false);
   });
 });

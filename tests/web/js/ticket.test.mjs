@@ -2,10 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { chartSeries, chartTime, movingAverage } from "../../../static/js/lib/candles.js";
+import { chartSeries, chartTime, crosshairFormatter, movingAverage, tickMarkFormatter } from "../../../static/js/lib/candles.js";
 import { createMarket } from "../../../static/js/lib/market.js";
 import {
   bookBars,
+  buyableQuantity,
   costRule,
   estimate,
   maxBuyable,
@@ -77,6 +78,51 @@ describe("quantities", () => {
     assert.equal(maxBuyable({ cash: 700_000, price: 70_000, commissionRate: 0.00015 }), 9);
     assert.equal(maxBuyable({ cash: 700_100, price: 70_000, commissionRate: 0.00015, commissionUnit: 10 }), 10);
     assert.equal(maxBuyable({ cash: 0, price: 70_000 }), 0);
+  });
+});
+
+describe("buyableQuantity", () => {
+  // 모의투자's answer at 71,400: kt00011's 140 leaves out the 0.35% commission (140 shares cost 10,030,986원).
+  const orderable = {
+    max_quantity: 140,
+    orderable_cash: 10_000_000,
+    commission_rate: "0.003500",
+    tax_rate: "0.000000",
+    commission_unit: 1,
+    commission_minimum: 0,
+    tax_unit: 1,
+  };
+
+  it("holds the first answer's maximum to what the cash pays for with the commission", () => {
+    assert.equal(estimate({ side: "buy", quantity: 140, price: 71_400, ...costRule(orderable) }).total, 10_030_986);
+    assert.equal(buyableQuantity(orderable, 71_400), 139);
+  });
+
+  it("agrees with the figure after a price change, and never exceeds the server's maximum", () => {
+    assert.equal(buyableQuantity(orderable, 71_500), maxBuyable({ cash: 10_000_000, price: 71_500, ...costRule(orderable) }));
+    assert.equal(buyableQuantity({ ...orderable, max_quantity: 100 }, 71_400), 100);
+  });
+
+  it("takes the server's maximum without a price or cash, and nothing without an answer", () => {
+    assert.equal(buyableQuantity(orderable, 0), 140);
+    assert.equal(buyableQuantity({ max_quantity: 70 }, 70_000), 70);
+    assert.equal(buyableQuantity(null, 70_000), null);
+  });
+
+  it("is what the checks before the confirmation count with", () => {
+    const problems = ticketChecks({
+      side: "buy",
+      quantityText: "140",
+      priceText: "71400",
+      requiresPrice: true,
+      unitPrice: 71_400,
+      market,
+      band: null,
+      orderable,
+      limits: null,
+      rates: costRule(orderable),
+    });
+    assert.deepEqual(problems, [{ field: "quantity", code: "over_cash", values: { cost: 10_030_986, cash: 10_000_000, max: 139 } }]);
   });
 });
 
@@ -220,5 +266,24 @@ describe("candles", () => {
     );
     assert.deepEqual(series.volume.map((bar) => bar.color), ["red", "blue"]);
     assert.deepEqual(series.averages[2], [{ time: "2026-01-03", value: 10 }]);
+  });
+});
+
+describe("chart dates", () => {
+  // 2026-12-07 12:32 KST as the chart holds it (chartTime shifts it so that the UTC axis reads Korea time).
+  const minute = chartTime("2026-12-07T12:32:00+09:00");
+
+  it("reads the crosshair's date in Korean, with the time only for a minute's candle", () => {
+    const korean = crosshairFormatter("ko-KR");
+    assert.equal(korean(minute), "2026년 12월 7일 (월) 12:32");
+    assert.equal(korean("2026-12-07"), "2026년 12월 7일 (월)");
+    assert.equal(korean({ year: 2026, month: 12, day: 7 }), "2026년 12월 7일 (월)");
+    assert.equal(crosshairFormatter("en-US")("2026-12-07"), "Mon, December 7, 2026");
+  });
+
+  it("labels the time axis by year, month, day and time in the page's language", () => {
+    const korean = tickMarkFormatter("ko-KR");
+    assert.deepEqual([0, 1, 2, 3].map((type) => korean(minute, type)), ["2026년", "12월", "7일", "12:32"]);
+    assert.equal(tickMarkFormatter("en-US")("2026-12-07", 1), "Dec");
   });
 });
