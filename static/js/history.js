@@ -134,7 +134,7 @@ Alpine.data("history", () => ({
 
   validate() {
     const { start, end, stock_code: code } = this.filters;
-    if (code.trim() && !isStockCode(code.trim())) return gettext("A stock code is six digits, such as 005930.");
+    if (code.trim() && !isStockCode(code.trim())) return gettext("A stock code is six letters or digits, such as 005930.");
     if (start && end && start > end) return gettext("The last day comes before the first day.");
     return "";
   },

@@ -197,7 +197,7 @@ Alpine.data("ticket", () => ({
     const errors = {};
     const code = this.code.trim();
     const order = { stock_code: code, quantity: Number(this.quantity), trade_type: this.tradeType };
-    if (!isStockCode(code)) errors.stock_code = [gettext("A stock code is six digits, such as 005930.")];
+    if (!isStockCode(code)) errors.stock_code = [gettext("A stock code is six letters or digits, such as 005930.")];
     else if (this.side === "sell" && this.holdingsKnown && !this.holdings[code]) errors.stock_code = [gettext("You do not hold this stock.")];
     // Digits only: the number field would also take "1e5" (100,000 shares).
     if (!/^\d+$/.test(this.quantity.trim()) || order.quantity < 1) errors.quantity = [gettext("Enter a whole number of shares, 1 or more.")];

@@ -220,7 +220,7 @@ Alpine.data("orders", () => ({
   applyFilters() {
     const { stock_code: code, date_from: from, date_to: to } = this.filters;
     let detail = "";
-    if (code.trim() && !isStockCode(code.trim())) detail = gettext("A stock code is six digits, such as 005930.");
+    if (code.trim() && !isStockCode(code.trim())) detail = gettext("A stock code is six letters or digits, such as 005930.");
     else if (from && to && from > to) detail = gettext("The last day comes before the first day.");
     if (detail) {
       this.loads += 1; // a load still under way answers other filters

@@ -7,8 +7,10 @@ import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -58,7 +60,9 @@ async def test_the_first_message_is_the_streams_state(user):
     status = await client.receive_json_from()
     # In the site's language (the socket's scope carries no other).
     # No keys is not an outage: "idle", which the page shows neutrally (not a red "Disconnected").
-    assert status == {"type": "status", "state": "idle", "reason": gettext("No Kiwoom keys are connected.")}
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = gettext("No Kiwoom keys are connected.")
+    assert status == {"type": "status", "state": "idle", "reason": reason}
     await client.disconnect()
 
 
