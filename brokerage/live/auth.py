@@ -33,6 +33,7 @@ AUTH_ERROR = "live_auth_error"
 TOKEN_EXPIRED = "token_expired"
 # Where the middleware leaves a token's `exp` (seconds since the epoch): the consumer closes the socket then.
 TOKEN_EXP = "live_token_exp"
+SESSION_KEY = "live_session_key"
 TOKEN_INVALID = "token_invalid"
 NOT_AUTHENTICATED = "not_authenticated"
 # What the consumer and the URL router read of the handshake's scope; the rest is left behind.
@@ -72,6 +73,10 @@ def _header(scope, wanted: bytes) -> str | None:
     return None
 
 
+def _session_key(scope) -> str:
+    return parse_cookie(_header(scope, b"cookie") or "").get(settings.SESSION_COOKIE_NAME) or ""
+
+
 async def _session_user(scope):
     """The user of the page's session cookie (Django's checks: backend, session hash), else anonymous."""
     session_key = parse_cookie(_header(scope, b"cookie") or "").get(settings.SESSION_COOKIE_NAME)
@@ -105,6 +110,8 @@ class LiveAuthMiddleware:
             live_scope["user"] = AnonymousUser()
         else:
             live_scope["user"] = await _session_user(scope)
+            if live_scope["user"].is_authenticated:
+                live_scope[SESSION_KEY] = _session_key(scope)
         return await self.inner(live_scope, receive, send)
 
 

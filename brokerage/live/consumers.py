@@ -22,9 +22,16 @@ from django.utils.translation import ngettext
 
 from brokerage.connections.models import CredentialStatus, KiwoomCredential
 from brokerage.live import interest, publish
-from brokerage.live.auth import AUTH_ERROR, CLOSE_UNAUTHENTICATED, NOT_AUTHENTICATED, TOKEN_EXP, TOKEN_EXPIRED
+from brokerage.live.auth import (
+    AUTH_ERROR,
+    CLOSE_UNAUTHENTICATED,
+    NOT_AUTHENTICATED,
+    SESSION_KEY,
+    TOKEN_EXP,
+    TOKEN_EXPIRED,
+)
 from brokerage.live.models import StreamState, StreamStatus
-from brokerage.live.publish import code_group, status_message, user_group
+from brokerage.live.publish import code_group, session_group, status_message, user_group
 from brokerage.market.services import WATCHLIST_ITEMS_MAX
 
 logger = logging.getLogger(__name__)
@@ -96,6 +103,7 @@ _refresher = _InterestRefresher()
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     user_id: int | None = None
+    session_key: str = ""
     codes: set[str]
     _expiry: asyncio.TimerHandle | None = None
 
@@ -115,6 +123,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id = user.pk
         await self.channel_layer.group_add(user_group(self.user_id), self.channel_name)
+        self.session_key = self.scope.get(SESSION_KEY) or ""
+        if self.session_key:
+            await self.channel_layer.group_add(session_group(self.session_key), self.channel_name)
         await self.accept()
         await self.send_json(await stream_status(self.user_id))
         exp = self.scope.get(TOKEN_EXP)
@@ -139,6 +150,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         _refresher.discard(self)
         await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+        if self.session_key:
+            await self.channel_layer.group_discard(session_group(self.session_key), self.channel_name)
         if self.codes:
             await self._groups(self.channel_layer.group_discard, self.codes)
             await self._interest(interest.interest_remove, codes=None)

@@ -12,6 +12,7 @@ pages fall back to polling), never the caller its work, so nothing is raised. Ea
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import weakref
@@ -47,6 +48,11 @@ SESSION_ENDED = "session.ended"
 def user_group(user_id: int) -> str:
     """The channel-layer group every open /ws/v1/live connection of the user belongs to."""
     return f"live.user.{int(user_id)}"
+
+
+def session_group(session_key: str) -> str:
+    """The group of the connections a page opened with this session (a logout ends only those)."""
+    return f"live.session.{hashlib.sha256(session_key.encode()).hexdigest()[:32]}"
 
 
 def code_group(stock_code: str) -> str:
@@ -106,6 +112,11 @@ def publish_order(order: Order) -> None:
 def publish_session_ended(user_id: int) -> None:
     """Close the user's open sockets: each says why (`session_ended`) and closes with 4401."""
     _send(user_id, lambda: {"type": SESSION_ENDED})
+
+
+def publish_session_logged_out(session_key: str) -> None:
+    """Close the sockets pages opened with this session; the user's other sessions and tokens stay open."""
+    _send_to(session_group(session_key), lambda: {"type": SESSION_ENDED})
 
 
 def publish_balance(user_id: int, payload: dict) -> None:

@@ -6,7 +6,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import pre_save
 
-from brokerage.live.publish import publish_order, publish_session_ended
+from brokerage.live.publish import publish_order, publish_session_ended, publish_session_logged_out
 from brokerage.live.workers import redact_access_log
 from brokerage.orders.signals import order_changed
 
@@ -17,8 +17,10 @@ def order_changed_publish(sender, order, **kwargs) -> None:
 
 
 def user_logged_out_close(sender, request, user, **kwargs) -> None:
-    if user is not None and user.pk is not None:
-        publish_session_ended(user.pk)
+    """A logout ends the sockets of that session only: the user's other devices and scripts stay signed in."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        publish_session_logged_out(session_key)
 
 
 def password_changed_close(sender, instance, update_fields=None, **kwargs) -> None:
