@@ -9,9 +9,8 @@ from operator import attrgetter
 from django.http import StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -55,44 +54,44 @@ _CSV = OpenApiResponse(
 
 # The CSV columns: a header in the request's language, and each row's cells as the pages show them.
 ORDER_COLUMNS = [
-    (_lazy("Ordered at"), lambda order: kst(order.created_at)),
-    (_lazy("Order number"), attrgetter("kiwoom_order_number")),
-    (_lazy("Mode"), lambda order: order.get_mode_display()),
-    (_lazy("Kind"), lambda order: order.get_kind_display()),
-    (_lazy("Side"), lambda order: order.get_side_display()),
-    (_lazy("Code"), attrgetter("stock_code")),
+    (_("Ordered at"), lambda order: kst(order.created_at)),
+    (_("Order number"), attrgetter("kiwoom_order_number")),
+    (_("Mode"), lambda order: order.get_mode_display()),
+    (_("Kind"), lambda order: order.get_kind_display()),
+    (_("Side"), lambda order: order.get_side_display()),
+    (_("Code"), attrgetter("stock_code")),
     (pgettext_lazy("stock", "Name"), attrgetter("stock_name")),
-    (_lazy("Quantity"), attrgetter("quantity")),
-    (_lazy("Price"), attrgetter("price")),
-    (_lazy("Order type"), lambda order: trade_type_label(order.trade_type)),
-    (_lazy("Status"), lambda order: order.get_status_display()),
-    (_lazy("Filled quantity"), attrgetter("filled_quantity")),
-    (_lazy("Average fill price"), attrgetter("average_fill_price")),
-    (_lazy("Cancelled quantity"), attrgetter("cancelled_quantity")),
+    (_("Quantity"), attrgetter("quantity")),
+    (_("Price"), attrgetter("price")),
+    (_("Order type"), lambda order: trade_type_label(order.trade_type)),
+    (_("Status"), lambda order: order.get_status_display()),
+    (_("Filled quantity"), attrgetter("filled_quantity")),
+    (_("Average fill price"), attrgetter("average_fill_price")),
+    (_("Cancelled quantity"), attrgetter("cancelled_quantity")),
 ]
 FILL_COLUMNS = [
-    (_lazy("Filled at"), lambda order: kst(order.updated_at)),
-    (_lazy("Order number"), attrgetter("kiwoom_order_number")),
-    (_lazy("Side"), lambda order: order.get_side_display()),
-    (_lazy("Code"), attrgetter("stock_code")),
+    (_("Filled at"), lambda order: kst(order.updated_at)),
+    (_("Order number"), attrgetter("kiwoom_order_number")),
+    (_("Side"), lambda order: order.get_side_display()),
+    (_("Code"), attrgetter("stock_code")),
     (pgettext_lazy("stock", "Name"), attrgetter("stock_name")),
-    (_lazy("Quantity"), attrgetter("filled_quantity")),
-    (_lazy("Price"), attrgetter("average_fill_price")),
-    (_lazy("Amount"), attrgetter("amount")),
-    (_lazy("Commission"), attrgetter("commission")),
-    (_lazy("Tax"), attrgetter("tax")),
+    (_("Quantity"), attrgetter("filled_quantity")),
+    (_("Price"), attrgetter("average_fill_price")),
+    (_("Amount"), attrgetter("amount")),
+    (_("Commission"), attrgetter("commission")),
+    (_("Tax"), attrgetter("tax")),
 ]
 JOURNAL_COLUMNS = [
-    (_lazy("Date"), lambda day: day.day.isoformat()),
-    (_lazy("Trades"), attrgetter("trades")),
-    (_lazy("Buy quantity"), attrgetter("buy_quantity")),
-    (_lazy("Bought"), attrgetter("buy_amount")),
-    (_lazy("Sell quantity"), attrgetter("sell_quantity")),
-    (_lazy("Sold"), attrgetter("sell_amount")),
-    (_lazy("Realized P&L"), attrgetter("realized_pnl")),
-    (_lazy("Realized P&L before costs"), attrgetter("realized_pnl_before_costs")),
-    (_lazy("Commission"), attrgetter("commission")),
-    (_lazy("Tax"), attrgetter("tax")),
+    (_("Date"), lambda day: day.day.isoformat()),
+    (_("Trades"), attrgetter("trades")),
+    (_("Buy quantity"), attrgetter("buy_quantity")),
+    (_("Bought"), attrgetter("buy_amount")),
+    (_("Sell quantity"), attrgetter("sell_quantity")),
+    (_("Sold"), attrgetter("sell_amount")),
+    (_("Realized P&L"), attrgetter("realized_pnl")),
+    (_("Realized P&L before costs"), attrgetter("realized_pnl_before_costs")),
+    (_("Commission"), attrgetter("commission")),
+    (_("Tax"), attrgetter("tax")),
 ]
 
 
@@ -236,7 +235,7 @@ class HistoryViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"])
     def costs(self, request):
-        note = _(
+        note = gettext(
             "Rates used for P&L computed from StockLab's ledger. Kiwoom's mock trading charges a far higher "
             "commission than real accounts."
         )
