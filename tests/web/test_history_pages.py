@@ -274,6 +274,11 @@ class TestEquityChart:
         # The assets view: won, with a hole for the day without a record, the deposit's day marked.
         chart.locator("#equity-view-assets").click()
         expect(chart.locator("#equity-view-assets")).to_have_attribute("aria-pressed", "true")
+        # The button's state changes a frame before the chart is drawn again with the one series.
+        page.wait_for_function(
+            """() => window.Chart.getChart(document.querySelector("#equity-canvas"))
+                  .data.datasets.length === 1"""
+        )
         (assets,) = page.evaluate(
             """() => window.Chart.getChart(document.querySelector("#equity-canvas"))
                   .data.datasets.map(d => ({data: d.data, marks: d.pointStyle}))"""
