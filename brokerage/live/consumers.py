@@ -106,6 +106,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     session_key: str = ""
     codes: set[str]
     _expiry: asyncio.TimerHandle | None = None
+    _expiry_task: asyncio.Task | None = None
 
     # --- connection -----------------------------------------------------------------------------------------
 
@@ -132,9 +133,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if exp is not None:
             # Checked only at the handshake otherwise: a token socket would outlive its token.
             delay = max(0.0, float(exp) - time.time())
-            self._expiry = asyncio.get_running_loop().call_later(
-                delay, lambda: asyncio.ensure_future(self._refuse(TOKEN_EXPIRED))
-            )
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._token_expired)
+
+    def _token_expired(self) -> None:
+        # The loop keeps only a weak reference to a task: this one is held until it is done.
+        self._expiry_task = asyncio.ensure_future(self._refuse(TOKEN_EXPIRED))
 
     async def _refuse(self, code: str) -> None:
         """Say why and close with CLOSE_UNAUTHENTICATED (the token expired, the user logged out)."""
