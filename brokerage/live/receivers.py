@@ -2,9 +2,10 @@
 BrokerageConfig.ready; `accounts` knows nothing of brokerage, so the receivers live here)."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_save, pre_save
 
 from brokerage.live.publish import publish_order, publish_session_ended, publish_session_logged_out
 from brokerage.live.workers import redact_access_log
@@ -23,12 +24,22 @@ def user_logged_out_close(sender, request, user, **kwargs) -> None:
         publish_session_logged_out(session_key)
 
 
-def password_changed_close(sender, instance, update_fields=None, **kwargs) -> None:
-    """A saved new password ends the user's sockets (those of a token too: the API refuses its tokens)."""
+def password_change_note(sender, instance, update_fields=None, **kwargs) -> None:
+    """Before a save: does it store a new password? (A rehash of the same one, at login, does not count.)"""
+    instance._live_password_changed = False
     if instance.pk is None or (update_fields is not None and "password" not in update_fields):
         return
     stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    if stored is not None and stored != instance.password:
+    if stored is None or stored == instance.password:
+        return
+    raw = getattr(instance, "_password", None)  # set by set_password() until the save
+    instance._live_password_changed = not (raw is not None and check_password(raw, stored))
+
+
+def password_changed_close(sender, instance, **kwargs) -> None:
+    """After the save, once committed: a new password ends the user's sockets (a token's too: the API refuses
+    its tokens now)."""
+    if getattr(instance, "_live_password_changed", False):
         user_id = instance.pk
         transaction.on_commit(lambda: publish_session_ended(user_id))
 
@@ -38,6 +49,7 @@ def connect() -> None:
     # message, and that counts only receivers connected without a sender.
     order_changed.connect(order_changed_publish, dispatch_uid="live.order_changed_publish")
     user_logged_out.connect(user_logged_out_close, dispatch_uid="live.user_logged_out_close")
-    pre_save.connect(password_changed_close, sender=get_user_model(), dispatch_uid="live.password_changed")
+    pre_save.connect(password_change_note, sender=get_user_model(), dispatch_uid="live.password_change_note")
+    post_save.connect(password_changed_close, sender=get_user_model(), dispatch_uid="live.password_changed")
     # Also under a bare `uvicorn stocklab.asgi:application` (make demo), not only the production worker.
     redact_access_log()

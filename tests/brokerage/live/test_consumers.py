@@ -327,6 +327,26 @@ async def test_a_save_without_a_new_password_leaves_the_sockets_open(user):
     await client.disconnect()
 
 
+async def test_the_same_password_hashed_anew_at_login_leaves_the_sockets_open(user):
+    """Django rehashes a password at login when its hasher changes: that is not a new password."""
+
+    def set_password():
+        user.set_password("the-same-Passw0rd!")
+        user.save()
+
+    await database_sync_to_async(set_password)()
+    client = await live_for(user)
+
+    def rehash():
+        stored = type(user).objects.get(pk=user.pk)
+        stored.set_password("the-same-Passw0rd!")  # a new salt: another hash of the same password
+        stored.save(update_fields=["password"])
+
+    await database_sync_to_async(rehash)()
+    assert await client.receive_nothing(timeout=0.3)
+    await client.disconnect()
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [("not json", "invalid_json"), ('["subscribe"]', "unknown_type"), ('{"type": "hello"}', "unknown_type")],
