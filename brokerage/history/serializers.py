@@ -112,7 +112,14 @@ class EquitySerializer(serializers.Serializer):
     )
 
 
-class RealizedTradeSerializer(serializers.Serializer):
+class _PnlAsCostsAsk(serializers.Serializer):
+    """`pnl`: the gross or the net figure, as the request's `costs` asks."""
+
+    def get_pnl(self, row) -> int:
+        return row.gross_pnl if self.context.get("costs") == "before" else row.net_pnl
+
+
+class RealizedTradeSerializer(_PnlAsCostsAsk):
     day = serializers.DateField()
     time = serializers.DateTimeField(allow_null=True)
     stock_code = serializers.CharField()
@@ -131,11 +138,8 @@ class RealizedTradeSerializer(serializers.Serializer):
         help_text=_("False when the shares' cost was unknown (bought outside StockLab before any snapshot).")
     )
 
-    def get_pnl(self, trade) -> int:
-        return trade.gross_pnl if self.context.get("costs") == "before" else trade.net_pnl
 
-
-class RealizedTotalsSerializer(serializers.Serializer):
+class RealizedTotalsSerializer(_PnlAsCostsAsk):
     quantity = serializers.IntegerField()
     sell_amount = serializers.IntegerField()
     gross_pnl = serializers.IntegerField()
@@ -143,9 +147,6 @@ class RealizedTotalsSerializer(serializers.Serializer):
     tax = serializers.IntegerField()
     net_pnl = serializers.IntegerField()
     pnl = serializers.SerializerMethodField()
-
-    def get_pnl(self, totals) -> int:
-        return totals.gross_pnl if self.context.get("costs") == "before" else totals.net_pnl
 
 
 class RealizedSerializer(serializers.Serializer):
